@@ -1,0 +1,92 @@
+"""chaingrad's engine: scalar reverse-mode automatic differentiation that shows its work.
+
+>>> from autograd import Value
+>>> x = Value(2.0, label="x")
+>>> y = x * x * 3
+>>> y.backward()
+>>> x.grad
+12.0
+
+The tools that help you see and check the chain rule (drawing, stepping,
+explaining, checking, parsing, compiling) live in modules of their own and are
+imported on first use, so ``import autograd`` stays light and needs nothing but
+the standard library.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from autograd.errors import (
+    ChaingradError,
+    DomainError,
+    GraphTooLargeError,
+    ModelFileError,
+    NonFiniteGradientError,
+    ParseError,
+)
+from autograd.graph import backward, grad, propagate, topological_order, zero_grad
+from autograd.ops import OPS, TABLE, Op
+from autograd.value import Value, constant, is_grad_enabled, linear, no_grad, sum_values
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; loaded on first access (PEP 562)
+_TOOLS = {
+    "draw": "autograd.drawing",
+    "save_graph": "autograd.drawing",
+    "to_dot": "autograd.drawing",
+    "backward_steps": "autograd.stepping",
+    "Step": "autograd.stepping",
+    "export_steps": "autograd.stepping",
+    "step_through": "autograd.stepping",
+    "explain": "autograd.explaining",
+    "Explanation": "autograd.explaining",
+    "count_paths": "autograd.explaining",
+    "numeric_grad": "autograd.checking",
+    "check_grads": "autograd.checking",
+    "check_formula": "autograd.checking",
+    "GradReport": "autograd.checking",
+    "parse": "autograd.parsing",
+    "compile": "autograd.compiling",
+    "CompiledGraph": "autograd.compiling",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _TOOLS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_TOOLS))
+
+
+__all__ = [
+    "OPS",
+    "TABLE",
+    "ChaingradError",
+    "DomainError",
+    "GraphTooLargeError",
+    "ModelFileError",
+    "NonFiniteGradientError",
+    "Op",
+    "ParseError",
+    "Value",
+    "backward",
+    "constant",
+    "grad",
+    "is_grad_enabled",
+    "linear",
+    "no_grad",
+    "propagate",
+    "sum_values",
+    "topological_order",
+    "zero_grad",
+    *_TOOLS,
+]

@@ -1,0 +1,1 @@
+"""Models built from ``autograd.Value``: neurons, layers, MLPs, losses, optimizers."""
