@@ -88,5 +88,6 @@ __all__ = [
     "sum_values",
     "topological_order",
     "zero_grad",
-    *_TOOLS,
+    # not "compile": a star import must not shadow the built-in compile()
+    *(name for name in _TOOLS if name != "compile"),
 ]

@@ -6,7 +6,8 @@ chain of three.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from autograd.errors import NonFiniteGradientError
 from autograd.ops import local_grads_of

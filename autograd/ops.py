@@ -25,8 +25,9 @@ from it and the tests sample every entry.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 def cos(x: Any) -> Any:

@@ -13,10 +13,10 @@ last reference to it goes.
 
 from __future__ import annotations
 
-import math
 import numbers
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from autograd.errors import DomainError
 from autograd.ops import OPS, Op, OutsideDomain
@@ -233,7 +233,9 @@ def _describe(v: Value) -> str:
     return f"{v.label}={v.data!r}" if v.label else repr(v.data)
 
 
-def _domain_error(op: Op, inputs: Sequence[Value], params: Sequence[float], exc: Exception | None) -> DomainError:
+def _domain_error(
+    op: Op, inputs: Sequence[Value], params: Sequence[float], exc: Exception | None
+) -> DomainError:
     """The error for an op applied outside its domain: names the op, the input
     values with their labels, and the rule that was broken."""
     args = ", ".join([_describe(v) for v in inputs] + [repr(p) for p in params])
@@ -248,7 +250,9 @@ def _domain_error(op: Op, inputs: Sequence[Value], params: Sequence[float], exc:
     return DomainError(f"{op.name}({args}): {why}")
 
 
-def _make(data: float, op: Op, inputs: tuple[Value, ...], local: tuple[Any, ...], params: tuple[float, ...]) -> Value:
+def _make(
+    data: float, op: Op, inputs: tuple[Value, ...], local: tuple[Any, ...], params: tuple[float, ...]
+) -> Value:
     node = _new(Value)
     node.data = data
     node.grad = 0.0
