@@ -27,8 +27,9 @@ from autograd.errors import (
     ParseError,
 )
 from autograd.graph import backward, grad, propagate, topological_order, zero_grad
+from autograd.naming import node_names
 from autograd.ops import OPS, TABLE, Op
-from autograd.value import Value, constant, is_grad_enabled, linear, no_grad, sum_values
+from autograd.value import Parameter, Value, constant, is_grad_enabled, linear, no_grad, sum_values
 
 __version__ = "0.1.0"
 
@@ -76,6 +77,7 @@ __all__ = [
     "ModelFileError",
     "NonFiniteGradientError",
     "Op",
+    "Parameter",
     "ParseError",
     "Value",
     "backward",
@@ -84,6 +86,7 @@ __all__ = [
     "is_grad_enabled",
     "linear",
     "no_grad",
+    "node_names",
     "propagate",
     "sum_values",
     "topological_order",

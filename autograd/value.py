@@ -141,6 +141,9 @@ class Value:
 
     __hash__ = object.__hash__
 
+    is_parameter = False
+    """True for :class:`Parameter` (a learnable weight); drawings colour it."""
+
     @property
     def is_leaf(self) -> bool:
         """True for a Value that no op made (an input, a parameter, a constant)."""
@@ -205,6 +208,18 @@ class Value:
         """x if x > 0 else slope·x (pReLU when slope is learned elsewhere);
         d/dx = 1 if x > 0 else slope."""
         return _apply_with_param(_LEAKY, self, to_float(slope, "leaky_relu slope"))
+
+
+class Parameter(Value):
+    """A Value that a model learns (a weight or a bias).
+
+    It behaves exactly like a Value; the marker lets drawings colour it and
+    lets tools tell parameters from inputs. Its label usually carries the name
+    scope, e.g. ``"L1.N0.w1"``: layer 1, neuron 0, weight 1.
+    """
+
+    __slots__ = ()
+    is_parameter = True
 
 
 def constant(x: Any) -> Value:
