@@ -64,7 +64,8 @@ def to_float(x: Any, what: str = "Value") -> float:
     elif isinstance(x, numbers.Complex):
         raise TypeError(f"{what} needs a real number, got the complex number {x!r}")
     else:
-        raise TypeError(f"{what} needs a number or a Value, got {type(x).__name__} {x!r:.60}")
+        kind = type(x).__name__
+        raise TypeError(f"{what} needs a real number (int, float, NumPy scalar), got {kind} {x!r:.60}")
     if result - result != 0.0:
         raise ValueError(f"{what} needs a finite number, got {result!r}")
     return result

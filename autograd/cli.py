@@ -1,0 +1,365 @@
+"""The ``chaingrad`` command line (also ``python -m autograd``).
+
+    chaingrad grad "EXPR" name=value ...   gradients of an expression, explained
+    chaingrad train --dataset moons ...    train an MLP, save model and plots
+    chaingrad demo                         seed 003's 2-2-1 network, checked by hand
+
+Every error is one line on stderr that says what is wrong, with exit status 2.
+This module is the one place that ties ``autograd`` and ``nn`` together, so it
+imports ``nn`` only inside the commands that train.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from autograd.errors import ChaingradError
+from autograd.graph import topological_order
+from autograd.value import Value, to_float
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called; reported as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake in one line instead of two."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+# -- chaingrad grad ------------------------------------------------------------
+
+
+def _bindings(pairs: Sequence[str]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"expected name=value, got {pair!r}")
+        if not name.isidentifier():
+            raise UsageError(f"{name!r} is not a valid name (in {pair!r})")
+        try:
+            values[name] = to_float(float(text), name)
+        except (ValueError, TypeError):
+            raise UsageError(f"{name}={text}: {text!r} is not a finite number") from None
+    return values
+
+
+def _leaves_by_label(root: Value) -> dict[str, Value]:
+    return {v.label: v for v in topological_order(root) if v.label and not v.inputs}
+
+
+def cmd_grad(args: argparse.Namespace) -> int:
+    import autograd
+
+    values = _bindings(args.bindings)
+    root = autograd.parse(args.expression, **values)
+    root.label = root.label or "f"
+    out = [f"{args.expression} = {root.data:.6g}", ""]
+    steps_text: list[str] = []
+    if args.steps:
+        steps_text = [str(step) for step in autograd.backward_steps(root)]
+    else:
+        root.backward()
+    leaves = _leaves_by_label(root)
+    width = max([len(name) for name in leaves] + [4])
+    out.append(f"{'name':<{width}}  {'value':>12}  {'∂f/∂name':>12}")
+    for name in sorted(leaves):
+        leaf = leaves[name]
+        out.append(f"{name:<{width}}  {leaf.data:>12.6g}  {leaf.grad:>12.6g}")
+    for name in values:
+        if name not in leaves:
+            out.append(f"(note: {name} is not used in the expression)")
+    if args.steps:
+        out += ["", "backward, one node at a time:", *steps_text]
+    if args.explain:
+        out += ["", str(autograd.explain(root, _known(leaves, args.explain)))]
+    if args.check:
+        name, formula = args.check
+        report = autograd.check_formula(root, _known(leaves, name).label, formula)
+        out += ["", f"check ∂f/∂{name} = {formula}", str(report)]
+    if args.draw:
+        path = autograd.save_graph(root, args.draw)
+        out += ["", f"graph written to {path}"]
+    print("\n".join(out))
+    return 0 if not args.check or report.ok else 1
+
+
+def _known(leaves: dict[str, Value], name: str) -> Value:
+    if name not in leaves:
+        known = ", ".join(sorted(leaves)) or "none"
+        raise UsageError(f"unknown name {name!r}; the expression's names are: {known}")
+    return leaves[name]
+
+
+# -- chaingrad train -----------------------------------------------------------
+
+DATASETS = ("moons", "circles", "xor", "blobs", "linear")
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"--hidden takes sizes separated by commas, like 16,16; got {text!r}") from None
+    if any(s <= 0 for s in sizes):
+        raise UsageError(f"--hidden sizes must be positive, got {text!r}")
+    return sizes
+
+
+def _output_folder(text: str) -> Path:
+    folder = Path(text)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".chaingrad-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write to the output folder {str(folder)!r}: {exc.strerror or exc}"
+        ) from None
+    return folder
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import nn
+
+    if args.dataset not in DATASETS:
+        raise UsageError(f"unknown dataset {args.dataset!r}; choose one of: {', '.join(DATASETS)}")
+    for flag, value in (("--epochs", args.epochs), ("--samples", args.samples)):
+        if value <= 0:
+            raise UsageError(f"{flag} must be positive, got {value}")
+    if args.lr <= 0 or not math.isfinite(args.lr):
+        raise UsageError(f"--lr must be a positive number, got {args.lr}")
+    if args.batch_size is not None and args.batch_size <= 0:
+        raise UsageError(f"--batch-size must be positive (omit it for full batch), got {args.batch_size}")
+    hidden = _sizes(args.hidden)
+    folder = _output_folder(args.out)
+    make = getattr(nn.datasets, args.dataset)
+    X, y = make(args.samples, seed=args.seed)
+    regression = args.dataset == "linear"
+    loss_name = args.loss or ("mse" if regression else "binary_cross_entropy_with_logits")
+    classes = 1 if regression else max(y) + 1
+    outputs = classes if classes > 2 else 1
+    model = nn.MLP(len(X[0]), [*hidden, outputs], activation=args.activation, seed=args.seed)
+    if loss_name == "cross_entropy" and outputs == 1:
+        raise UsageError("--loss cross_entropy needs a dataset with more than two classes (try blobs)")
+    optimizer = nn.SGD(model.parameters(), lr=args.lr) if args.optimizer == "sgd" else None
+    if args.optimizer == "adam":
+        optimizer = nn.Adam(model.parameters(), lr=args.lr)
+    history = nn.fit(
+        model,
+        X,
+        y,
+        loss_name,
+        optimizer=optimizer,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        progress=not args.no_progress,
+        compile=args.compile,
+    )
+    model_path = folder / "model.json"
+    model.save(model_path)
+    written = [model_path]
+    written += _plots(nn, model, X, y, history, folder, regression)
+    final = f"final loss {history.loss[-1]:.4f}"
+    if history.accuracy and not regression:
+        final += f", accuracy {history.accuracy[-1]:.1%}"
+    print(final)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _plots(nn: Any, model: Any, X: Any, y: Any, history: Any, folder: Path, regression: bool) -> list[Path]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print('(no plots: matplotlib is not installed; pip install "chaingrad[train]")', file=sys.stderr)
+        return []
+    written = []
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(range(1, len(history.loss) + 1), history.loss)
+    ax.set(xlabel="epoch", ylabel="loss", title="training loss")
+    fig.tight_layout()
+    fig.savefig(folder / "loss.png", dpi=100)
+    plt.close(fig)
+    written.append(folder / "loss.png")
+    if not regression and len(X[0]) == 2:
+        xs, ys, grid = nn.decision_grid(model, X, steps=60)
+        fig, ax = plt.subplots(figsize=(5, 4.5))
+        ax.contourf(xs, ys, grid, levels=20, cmap="RdBu", alpha=0.6)
+        ax.scatter([p[0] for p in X], [p[1] for p in X], c=y, cmap="RdBu", edgecolors="k", s=18)
+        ax.set(title="decision boundary", xlabel="x1", ylabel="x2")
+        fig.tight_layout()
+        fig.savefig(folder / "decision_boundary.png", dpi=100)
+        plt.close(fig)
+        written.append(folder / "decision_boundary.png")
+    return written
+
+
+# -- chaingrad demo ------------------------------------------------------------
+
+SEED_003_FORMULAS = {
+    "w1": "-(y - yhat) * yhat * (1 - yhat) * h1",
+    "b": "-(y - yhat) * yhat * (1 - yhat)",
+    "h1": "-(y - yhat) * yhat * (1 - yhat) * w1",
+    "a1": "-(y - yhat) * yhat * (1 - yhat) * w1 * h1 * (1 - h1)",
+    "w11": "-(y - yhat) * yhat * (1 - yhat) * w1 * h1 * (1 - h1) * x1",
+    "b1": "-(y - yhat) * yhat * (1 - yhat) * w1 * h1 * (1 - h1)",
+}
+
+
+def seed_003_network(y_target: float = 1.0) -> Value:
+    """The 2-2-1 sigmoid network of seed 003 with L = 1/2 (y - ŷ)².
+
+    Hidden layer from the seed: W = [[1, -2], [-1, 1]], x = [1, -1], b = [1, 0],
+    so (a1, a2) = (4, -2). The output weights w1 = 0.5, w2 = -0.5, b = 0.1 and the
+    target y are ours (the seed leaves them symbolic).
+    """
+    x1, x2 = Value(1.0, "x1"), Value(-1.0, "x2")
+    w11, w12, w21, w22 = Value(1.0, "w11"), Value(-2.0, "w12"), Value(-1.0, "w21"), Value(1.0, "w22")
+    b1, b2 = Value(1.0, "b1"), Value(0.0, "b2")
+    w1, w2, b = Value(0.5, "w1"), Value(-0.5, "w2"), Value(0.1, "b")
+    y = Value(y_target, "y")
+    a1 = w11 * x1 + w12 * x2 + b1
+    a1.label = "a1"
+    a2 = w21 * x1 + w22 * x2 + b2
+    a2.label = "a2"
+    h1, h2 = a1.sigmoid(), a2.sigmoid()
+    h1.label, h2.label = "h1", "h2"
+    a = w1 * h1 + w2 * h2 + b
+    a.label = "a"
+    yhat = a.sigmoid()
+    yhat.label = "yhat"
+    loss = 0.5 * (y - yhat) ** 2
+    loss.label = "L"
+    return loss
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import autograd
+
+    folder = _output_folder(args.out)
+    loss = seed_003_network()
+    nodes = {v.label: v for v in topological_order(loss) if v.label}
+    out = ["The 2-2-1 sigmoid network of seed 003, L = 1/2 (y - ŷ)²", ""]
+    out.append("forward:")
+    for name in ("a1", "a2", "h1", "h2", "a", "yhat", "L"):
+        out.append(f"  {name:>4} = {nodes[name].data:.6f}")
+    loss.backward()
+    out += ["", "hand formulas of the seed, checked against the engine:"]
+    all_ok = True
+    for wrt, formula in SEED_003_FORMULAS.items():
+        report = autograd.check_formula(loss, wrt, formula)
+        all_ok = all_ok and report.ok
+        mark = "ok " if report.ok else "MISMATCH"
+        out.append(f"  [{mark}] ∂L/∂{wrt:<3} = {formula}  = {nodes[wrt].grad:.6f}")
+    out += ["", "the chain rule for ∂L/∂w11, path by path:", str(autograd.explain(loss, "w11"))]
+    try:
+        path = autograd.save_graph(loss, folder / f"seed003_graph.{args.format}")
+        out += ["", f"graph written to {path}"]
+    except ChaingradError as exc:  # no `dot` binary: still show the numbers
+        dot_path = autograd.save_graph(loss, folder / "seed003_graph.dot")
+        out += ["", f"({exc}); wrote the DOT text to {dot_path} instead"]
+    print("\n".join(out))
+    return 0 if all_ok else 1
+
+
+# -- wiring --------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="chaingrad",
+        description="Scalar autodiff that shows its work: gradients, chain-rule paths, training.",
+        epilog='example: chaingrad grad "sigmoid(w*x + b)" w=0.5 x=2 b=-1 --explain w',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    grad = commands.add_parser(
+        "grad",
+        help="value and gradients of an expression",
+        description="Parse an expression safely, print its value and the gradient for every named input.",
+        epilog='example: chaingrad grad "tanh(w1*x1 + w2*x2 + b)" w1=0.5 x1=1 w2=-1 x2=2 b=0.1 --explain w1\n'
+        '         chaingrad grad "x*x*3" x=2 --check x "6*x" --draw graph.svg',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    grad.add_argument(
+        "expression", help='e.g. "sigmoid(w*x + b)"; functions: exp log sqrt tanh sigmoid relu ...'
+    )
+    grad.add_argument("bindings", nargs="*", metavar="name=value", help="a number for each name")
+    grad.add_argument("--explain", metavar="NAME", help="print every chain-rule path from f down to NAME")
+    grad.add_argument("--steps", action="store_true", help="print the backward pass one node at a time")
+    grad.add_argument("--check", nargs=2, metavar=("NAME", "FORMULA"), help="check a hand-derived ∂f/∂NAME")
+    grad.add_argument("--draw", metavar="FILE", help="write the graph to FILE (.svg, .png or .dot)")
+    grad.set_defaults(run=cmd_grad)
+
+    train = commands.add_parser(
+        "train",
+        help="train an MLP on a toy dataset",
+        description="Train an MLP, print the final loss and accuracy; write the model and plots into --out.",
+        epilog="example: chaingrad train --dataset moons --hidden 16,16 --epochs 100 --out runs/moons",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("--dataset", default="moons", help=f"one of {', '.join(DATASETS)} (default moons)")
+    train.add_argument("--samples", type=int, default=100, help="number of points (default 100)")
+    train.add_argument("--hidden", default="16,16", help="hidden layer sizes (default 16,16)")
+    train.add_argument("--activation", default="tanh", choices=["tanh", "sigmoid", "relu", "leaky_relu"])
+    train.add_argument("--loss", help="loss name (default: BCE with logits, or mse for `linear`)")
+    train.add_argument("--optimizer", default="adam", choices=["sgd", "adam"])
+    train.add_argument("--epochs", type=int, default=100)
+    train.add_argument("--batch-size", type=int, default=None, help="omit for full batch; 1 for stochastic")
+    train.add_argument("--lr", type=float, default=0.05)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--compile", action="store_true", help="train with the compiled graph (faster)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--out", default="chaingrad-run", help="folder for model.json and the plots")
+    train.set_defaults(run=cmd_train)
+
+    demo = commands.add_parser(
+        "demo",
+        help="seed 003's 2-2-1 network: forward, hand formulas, chain rule, graph",
+        description="The 2-2-1 sigmoid network of seed 003: every hand formula checked against the engine.",
+        epilog="example: chaingrad demo --out demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument("--out", default=".", help="folder for the graph image (default: here)")
+    demo.add_argument("--format", default="svg", choices=["svg", "png", "dot"])
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return int(args.run(args))
+    except UsageError as exc:
+        print(f"chaingrad: error: {exc}", file=sys.stderr)
+    except ChaingradError as exc:
+        print(f"chaingrad: error: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"chaingrad: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+    except KeyboardInterrupt:
+        print("chaingrad: interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
