@@ -28,8 +28,11 @@ def topological_order(root: Value) -> list[Value]:
     """
     _check_value(root, "topological_order")
     order: list[Value] = []
-    visited = {root}
+    visited: set[Value] = set()
     # Each stack entry is a node and whether its inputs have been pushed already.
+    # A node is marked visited when it is expanded, not when it is pushed: it may
+    # be pushed again by a later user, and then the stale entry is skipped. A node
+    # is appended only after everything pushed above it, i.e. all its inputs.
     stack: list[tuple[Value, bool]] = [(root, False)]
     push = stack.append
     pop = stack.pop
@@ -38,10 +41,12 @@ def topological_order(root: Value) -> list[Value]:
         if expanded:
             order.append(node)
             continue
+        if node in visited:
+            continue
+        visited.add(node)
         push((node, True))
         for child in reversed(node.inputs):
             if child not in visited:
-                visited.add(child)
                 push((child, False))
     return order
 
