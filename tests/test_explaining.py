@@ -1,0 +1,444 @@
+"""explain() and count_paths(): the chain rule as a sum over paths, checked
+against the hand derivation of seed 003, against backward, and on graphs
+with exponentially many paths."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd import GraphTooLargeError, Value, linear, sum_values
+from autograd.explaining import Explanation, LabelError, count_paths, explain, latex_symbol
+
+# -- seed 003: the 2-2-1 sigmoid network ---------------------------------------------------
+# W = [[1, -2], [-1, 1]], x = [1, -1], b = [1, 0] gives a = [4, -2] before the activation
+# (the seed's worked example); w1, w2, b and y are our choice.
+
+SEED = {
+    "x1": 1.0,
+    "x2": -1.0,
+    "w11": 1.0,
+    "w12": -2.0,
+    "w21": -1.0,
+    "w22": 1.0,
+    "b1": 1.0,
+    "b2": 0.0,
+    "w1": 0.7,
+    "w2": -0.3,
+    "b": 0.1,
+    "y": 1.0,
+}
+
+
+def seed_network(fused: bool = False) -> dict[str, Value]:
+    """Every labelled node of the network, by label. ``fused`` builds each weighted
+    sum as one ``linear`` node instead of separate * and + nodes."""
+    v = {name: Value(x, label=name) for name, x in SEED.items()}
+
+    def weighted(ws, xs, bias):
+        if fused:
+            return linear([v[w] for w in ws], [v[x] for x in xs], v[bias])
+        return v[ws[0]] * v[xs[0]] + v[ws[1]] * v[xs[1]] + v[bias]
+
+    def named(node, label):
+        node.label = label
+        v[label] = node
+        return node
+
+    named(weighted(("w11", "w12"), ("x1", "x2"), "b1"), "a1")
+    named(weighted(("w21", "w22"), ("x1", "x2"), "b2"), "a2")
+    named(v["a1"].sigmoid(), "h1")
+    named(v["a2"].sigmoid(), "h2")
+    if fused:
+        named(linear([v["w1"], v["w2"]], [v["h1"], v["h2"]], v["b"]), "a")
+    else:
+        named(v["w1"] * v["h1"] + v["w2"] * v["h2"] + v["b"], "a")
+    named(v["a"].sigmoid(), "yhat")
+    named(0.5 * (v["y"] - v["yhat"]) ** 2, "L")
+    return v
+
+
+def sigma(t: float) -> float:
+    return 1.0 / (1.0 + math.exp(-t))
+
+
+def seed_by_hand() -> dict[str, float]:
+    """Forward pass and the seed's hand formulas, in plain floats."""
+    s = SEED
+    a1 = s["w11"] * s["x1"] + s["w12"] * s["x2"] + s["b1"]
+    a2 = s["w21"] * s["x1"] + s["w22"] * s["x2"] + s["b2"]
+    h1, h2 = sigma(a1), sigma(a2)
+    yhat = sigma(s["w1"] * h1 + s["w2"] * h2 + s["b"])
+    dL_da = -(s["y"] - yhat) * yhat * (1 - yhat)  # ∂L/∂a = -(y - ŷ)·ŷ(1 - ŷ)
+    dL_da1 = dL_da * s["w1"] * h1 * (1 - h1)
+    return {
+        "a1": a1,
+        "a2": a2,
+        "h1": h1,
+        "yhat": yhat,
+        "dL/dyhat": -(s["y"] - yhat),
+        "dL/dw1": dL_da * h1,
+        "dL/db": dL_da,
+        "dL/dh1": dL_da * s["w1"],
+        "dL/da1": dL_da1,
+        "dL/dw11": dL_da1 * s["x1"],
+        "dL/db1": dL_da1,
+    }
+
+
+def test_seed_network_reproduces_the_seeds_numbers():
+    v = seed_network()
+    assert (v["a1"].data, v["a2"].data) == (4.0, -2.0)
+    hand = seed_by_hand()
+    assert v["yhat"].data == pytest.approx(hand["yhat"], rel=1e-15)
+
+
+@pytest.mark.parametrize("fused", [False, True], ids=["ops", "linear"])
+def test_explain_w11_reads_like_the_hand_derivation(fused):
+    v = seed_network(fused)
+    explanation = explain(v["L"], "w11")
+    text = str(explanation)
+    assert text.startswith("∂L/∂w11 = ∂L/∂ŷ · ∂ŷ/∂a · ∂a/∂h1 · ∂h1/∂a1 · ∂a1/∂w11 = ")
+    assert "\n" not in text  # one path, one line
+    (path,) = explanation.paths
+    s, hand = SEED, seed_by_hand()
+    expected = [
+        hand["dL/dyhat"],  # ∂L/∂ŷ = -(y - ŷ)
+        hand["yhat"] * (1 - hand["yhat"]),  # ∂ŷ/∂a = ŷ(1 - ŷ)
+        s["w1"],  # ∂a/∂h1 = w1
+        hand["h1"] * (1 - hand["h1"]),  # ∂h1/∂a1 = h1(1 - h1)
+        s["x1"],  # ∂a1/∂w11 = x1
+    ]
+    assert [f.value for f in path.hand_factors()] == pytest.approx(expected, rel=1e-12)
+    assert explanation.total == pytest.approx(hand["dL/dw11"], rel=1e-12)
+    # the numbers are printed too: the product and the result
+    assert text.endswith(f"= {explanation.total:.6g}")
+
+
+@pytest.mark.parametrize("wrt", ["w1", "b", "h1", "a1", "w11", "b1"])
+@pytest.mark.parametrize("fused", [False, True], ids=["ops", "linear"])
+def test_explain_equals_the_seeds_hand_formulas_and_backward(wrt, fused):
+    v = seed_network(fused)
+    explanation = explain(v["L"], wrt)
+    assert explanation.total == pytest.approx(seed_by_hand()[f"dL/d{wrt}"], rel=1e-12)
+    v["L"].backward()
+    assert explanation.total == pytest.approx(v[wrt].grad, rel=1e-12)
+
+
+def test_seed_gradients_agree_with_pytorch():
+    v = seed_network()
+    v["L"].backward()
+    t = {name: torch.tensor(x, dtype=torch.float64, requires_grad=True) for name, x in SEED.items()}
+    h1 = torch.sigmoid(t["w11"] * t["x1"] + t["w12"] * t["x2"] + t["b1"])
+    h2 = torch.sigmoid(t["w21"] * t["x1"] + t["w22"] * t["x2"] + t["b2"])
+    yhat = torch.sigmoid(t["w1"] * h1 + t["w2"] * h2 + t["b"])
+    (0.5 * (t["y"] - yhat) ** 2).backward()
+    for name in SEED:
+        assert explain(v["L"], name).total == pytest.approx(t[name].grad.item(), rel=1e-12, abs=1e-15)
+
+
+def test_an_input_used_by_both_hidden_neurons_has_two_paths():
+    v = seed_network()
+    explanation = explain(v["L"], "x1")
+    assert len(explanation.paths) == 2 == count_paths(v["L"], "x1")
+    lines = str(explanation).splitlines()
+    assert lines[0] == "∂L/∂x1: 2 paths, one line each"
+    assert lines[1].strip().startswith("∂L/∂ŷ · ∂ŷ/∂a · ∂a/∂h1 · ∂h1/∂a1 · ∂a1/∂x1 = ")
+    assert lines[2].strip().startswith("∂L/∂ŷ · ∂ŷ/∂a · ∂a/∂h2 · ∂h2/∂a2 · ∂a2/∂x1 = ")
+    assert lines[3].startswith("∂L/∂x1 = ") and lines[3].endswith(f"= {explanation.total:.6g}")
+    v["L"].backward()
+    assert explanation.total == pytest.approx(v["x1"].grad, rel=1e-12)
+
+
+def test_explain_needs_no_backward_and_changes_no_grad():
+    v = seed_network()
+    nodes = list(v.values())
+    for i, node in enumerate(nodes):
+        node.grad = float(i) + 0.5  # anything but what backward would give
+    before = [node.grad for node in nodes]
+    totals = {name: explain(v["L"], name).total for name in SEED}
+    assert [node.grad for node in nodes] == before
+    for node in nodes:
+        node.grad = 0.0
+    v["L"].backward()
+    for name, total in totals.items():
+        assert total == pytest.approx(v[name].grad, rel=1e-12, abs=1e-300)
+
+
+def test_every_edge_view_shows_the_unlabelled_temporaries():
+    v = seed_network()
+    explanation = explain(v["L"], "w11")
+    (path,) = explanation.paths
+    # L = 0.5 * (y - ŷ)**2: three edges from L down to ŷ, merged into ∂L/∂ŷ
+    first = path.hand_factors()[0]
+    assert (first.node_name, first.input_name) == ("L", "yhat")
+    assert len(first.through) == 2
+    assert len(path.factors) > len(path.hand_factors())
+    # the edges form a chain from L down to w11
+    assert path.factors[0].node is v["L"] and path.factors[-1].input is v["w11"]
+    for upper, lower in zip(path.factors, path.factors[1:]):
+        assert upper.input is lower.node
+        assert lower.node in upper.node.inputs or lower.node is upper.input
+    # each factor is the local derivative stored on its edge
+    for factor in path.factors:
+        assert factor.value in factor.node.local_grads
+    every_edge = explanation.format(every_edge=True)
+    assert every_edge.count("·") == len(path.factors) - 1
+    assert math.prod(f.value for f in path.factors) == pytest.approx(explanation.total, rel=1e-12)
+
+
+def test_latex_form_for_notebooks():
+    v = seed_network()
+    explanation = explain(v["L"], "w11")
+    latex = explanation.latex()
+    assert latex.startswith(
+        r"\frac{\partial L}{\partial w_{11}} = \frac{\partial L}{\partial \hat{y}} \cdot "
+    )
+    assert r"\frac{\partial h_{1}}{\partial a_{1}}" in latex
+    assert explanation._repr_latex_() == f"$${latex}$$"
+    several = explain(v["L"], "x1").latex()
+    assert several.startswith(r"\begin{aligned}") and several.endswith(r"\end{aligned}")
+    assert several.count(r"\\") == 4  # two products, two lines of numbers, the result
+
+
+# -- small special cases ---------------------------------------------------------------------
+
+
+def test_a_value_used_twice_gives_two_paths():
+    x = Value(3.0, label="x")
+    y = x * x
+    y.label = "y"
+    explanation = explain(y, x)
+    assert [p.product for p in explanation.paths] == [3.0, 3.0]
+    assert explanation.total == 6.0  # d(x²)/dx = 2x
+    assert str(explanation).splitlines()[-1] == "∂y/∂x = 3 + 3 = 6"
+
+
+def test_the_derivative_of_a_node_with_respect_to_itself_is_one():
+    x = Value(2.0, label="x")
+    y = x.exp()
+    explanation = explain(y, y)
+    assert explanation.total == 1.0 and len(explanation.paths) == 1
+    assert explanation.paths[0].factors == ()
+    assert count_paths(y, y) == 1
+
+
+def test_a_value_outside_the_graph_has_no_path_and_gradient_zero():
+    x, other = Value(2.0, label="x"), Value(1.0, label="other")
+    y = x * 2
+    y.label = "y"
+    explanation = explain(y, other)
+    assert explanation.paths == () and explanation.total == 0.0
+    assert "no path" in str(explanation)
+    assert count_paths(y, other) == 0
+
+
+def test_labels_are_resolved_or_refused_clearly():
+    v = seed_network()
+    with pytest.raises(LabelError, match=r"no node is labelled 'w3'.*labels: L, a, a1, a2, b, b1"):
+        explain(v["L"], "w3")
+    twin = Value(1.0, label="t") * Value(2.0, label="t")
+    with pytest.raises(LabelError, match="2 nodes are labelled 't'"):
+        explain(twin, "t")
+    with pytest.raises(TypeError):
+        explain(v["L"], 3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        explain(1.0, "x")  # type: ignore[arg-type]
+
+
+def test_an_unlabelled_node_can_be_named_as_the_tools_print_it():
+    x = Value(2.0, label="x")
+    y = (x * 3).tanh()
+    y.label = "y"
+    temporary = explain(y, x).format(every_edge=True).split("∂y/∂")[2].split(" ")[0]
+    assert re.fullmatch(r"v\d+", temporary)
+    assert explain(y, temporary).wrt is y.inputs[0]
+
+
+# -- random graphs with reuse: the sum over paths is backward's gradient ------------------------
+
+_OPS = ["+", "-", "*", "tanh", "sigmoid", "sin", "square", "leaky", "sum", "linear"]
+
+
+@st.composite
+def random_graphs(draw):
+    """A small graph built from 1-3 leaves by 1-8 ops whose operands are drawn
+    from all earlier nodes, so nodes are reused and several paths appear."""
+    leaves = [Value(draw(st.floats(-2, 2)), label=f"x{i}") for i in range(draw(st.integers(1, 3)))]
+    nodes = list(leaves)
+    pick = st.integers(0, 10**6).map(lambda i: nodes[i % len(nodes)])
+    for _ in range(draw(st.integers(1, 8))):
+        op = draw(st.sampled_from(_OPS))
+        a, b, c = draw(pick), draw(pick), draw(pick)
+        if op == "+":
+            node = a + b
+        elif op == "-":
+            node = a - b
+        elif op == "*":
+            node = a * b
+        elif op == "square":
+            node = a**2
+        elif op == "leaky":
+            node = a.leaky_relu(0.1)
+        elif op == "sum":
+            node = sum_values([a, b, c])
+        elif op == "linear":
+            node = linear([a, b], [b, c], a)
+        else:
+            node = getattr(a, op)()
+        nodes.append(node)
+    return nodes[-1], leaves
+
+
+def _brute_force_count(root: Value, wrt: Value) -> int:
+    """Walk every path from root (no pruning, no counting tricks)."""
+    count, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        if node is wrt:
+            count += 1
+            continue
+        stack.extend(node.inputs)
+    return count
+
+
+@given(random_graphs())
+def test_explain_sums_to_backwards_gradient_on_random_graphs(graph):
+    root, leaves = graph
+    explanations = [explain(root, leaf) for leaf in leaves]
+    root.backward()
+    for leaf, explanation in zip(leaves, explanations):
+        assert explanation.total == pytest.approx(leaf.grad, rel=1e-9, abs=1e-12)
+        assert len(explanation.paths) == count_paths(root, leaf) == _brute_force_count(root, leaf)
+        for path in explanation.paths:
+            assert math.prod(f.value for f in path.hand_factors()) == pytest.approx(
+                path.product, rel=1e-12, abs=1e-300
+            )
+
+
+# -- exponentially many paths -------------------------------------------------------------------
+
+
+def diamonds(n: int, left: float = 0.5, right: float = 0.5) -> tuple[Value, Value]:
+    """x → (u = left·x, w = right·x) → x' = u + w, n times: 2ⁿ paths from the end to x."""
+    x = top = Value(0.5, label="x")
+    for _ in range(n):
+        top = top * left + top * right
+    return top, x
+
+
+def test_count_paths_on_a_chain_of_diamonds_is_instant_and_exact():
+    root, x = diamonds(300)
+    start = time.perf_counter()
+    count = count_paths(root, x)
+    assert time.perf_counter() - start < 1.0
+    assert count == 2**300
+
+
+def test_explain_refuses_a_graph_with_too_many_paths():
+    root, x = diamonds(40)
+    with pytest.raises(GraphTooLargeError, match=r"1,099,511,627,776 paths .*max_paths=1000"):
+        explain(root, x)
+    root, x = diamonds(15_000)  # 2^15000 has 4516 digits: too many for str(int)
+    with pytest.raises(GraphTooLargeError, match=r"about 10\^4515 paths"):
+        explain(root, x)
+
+
+def test_explain_lists_the_paths_of_a_few_diamonds():
+    root, x = diamonds(3, 2.0, 3.0)
+    explanation = explain(root, x, max_paths=8)
+    assert len(explanation.paths) == 8
+    assert explanation.total == pytest.approx(5.0**3)  # d/dx (2x + 3x) three times
+    products = sorted(p.product for p in explanation.paths)
+    # each path picks 2 or 3 at each of the 3 diamonds
+    assert products == sorted(2.0**k * 3.0 ** (3 - k) for k in range(4) for _ in range(math.comb(3, k)))
+    with pytest.raises(GraphTooLargeError, match="8 paths"):
+        explain(root, x, max_paths=7)
+
+
+def test_a_long_chain_needs_no_recursion():
+    x = top = Value(0.1, label="x")
+    for _ in range(5_000):  # 10,000 nodes deep, far beyond Python's recursion limit
+        top = top * 1.0 + 0.0
+    explanation = explain(top, x)
+    (path,) = explanation.paths
+    assert len(path.factors) == 10_000 and explanation.total == 1.0
+    assert isinstance(explanation, Explanation)
+
+
+# -- LaTeX names are safe ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "latex"),
+    [
+        ("w11", "w_{11}"),
+        ("yhat", r"\hat{y}"),
+        ("y_hat", r"\hat{y}"),
+        ("x1", "x_{1}"),
+        ("L", "L"),
+        ("sigma", r"\sigma"),
+        ("delta_2", r"\delta_{2}"),
+        ("loss", r"\mathrm{loss}"),
+        ("L1.N0.w1", r"\mathrm{L1.N0.w1}"),
+        ("a_b", r"\mathrm{a\_b}"),
+    ],
+)
+def test_latex_symbols(name, latex):
+    assert latex_symbol(name) == latex
+
+
+def _without_escapes(latex: str) -> str:
+    """Drop escapes, macro names and our own subscripts (w_{11})."""
+    return re.sub(r"\\[a-zA-Z]+ ?|\\[{}_#$%& ]|_(?=\{[0-9]+\})", "", latex)
+
+
+@given(st.text(max_size=30))
+def test_any_label_becomes_safe_latex(label):
+    latex = latex_symbol(label)
+    bare = _without_escapes(latex)
+    # what is left has only our own braces, balanced, and no character that
+    # LaTeX or an HTML page would take as markup
+    assert not set(bare) & set("$%#&~^\\<>_")
+    depth = 0
+    for ch in bare:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        assert depth >= 0
+    assert depth == 0
+    assert all(ch.isprintable() for ch in latex)
+
+
+def test_a_hostile_label_in_a_whole_explanation():
+    x = Value(1.0, label="<img src=x onerror=alert(1)>")
+    y = x.exp()
+    y.label = "$\\end{aligned}}%"
+    latex = explain(y, x)._repr_latex_()
+    assert "<" not in latex and ">" not in latex
+    assert latex.count("$") == 4 + latex.count(r"\$")  # only the delimiters are bare
+
+
+def test_a_node_used_by_the_root_and_by_another_input_of_the_root():
+    # root = exp(c) + c with c = 3x: ∂root/∂x = 3·e^(3x) + 3, along two paths
+    x = Value(2.0, label="x")
+    c = x * 3
+    c.label = "c"
+    root = c.exp() + c
+    explanation = explain(root, x)
+    assert count_paths(root, x) == 2 == len(explanation.paths)
+    assert explanation.total == pytest.approx(3 * math.exp(6.0) + 3, rel=1e-12)
+
+
+def test_a_single_edge_prints_as_its_number():
+    x = Value(0.5, label="x")
+    y = x.exp()
+    y.label = "y"
+    assert str(explain(y, x)) == f"∂y/∂x = {math.exp(0.5):.6g}"  # d/dx e^x = e^x
+    z = y * 2
+    z.label = "z"
+    assert str(explain(z, x)) == f"∂z/∂x = ∂z/∂y · ∂y/∂x = 2 × {math.exp(0.5):.6g} = {2 * math.exp(0.5):.6g}"
