@@ -1,0 +1,78 @@
+"""Activation functions by name: the non-linearity a neuron applies to z.
+
+Each is one op of the engine's table, so its derivative is the table's local
+rule (σ'(z) = σ(z)(1 - σ(z)), tanh'(z) = 1 - tanh²(z), ...):
+
+* ``sigmoid``:    h = 1 / (1 + e^-z),          f'(z) = h (1 - h)
+* ``tanh``:       h = tanh z,                  f'(z) = 1 - h²
+* ``relu``:       h = max(z, 0),               f'(z) = 1 if z > 0 else 0
+* ``leaky_relu``: h = z if z > 0 else slope·z, f'(z) = 1 if z > 0 else slope
+* ``linear`` (or ``None``): h = z, no node at all.
+
+pReLU is leaky_relu whose slope is learned; here the slope is a fixed number
+you choose (``slope=0.2``), because the engine's ``leaky_relu`` keeps it as a
+parameter of the op, not as an input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from autograd import Value
+
+ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
+"""The names a Neuron, Layer or MLP accepts (``None`` means ``"linear"``)."""
+
+DEFAULT_SLOPE = 0.01
+"""leaky_relu's slope for z <= 0 when none is given (PyTorch's default too)."""
+
+
+def check_activation(activation: str | None) -> str | None:
+    """The canonical form of an activation name: ``None`` for linear.
+
+    Raises ValueError (or TypeError) naming the valid choices.
+    """
+    if activation is None:
+        return None
+    if not isinstance(activation, str):
+        raise TypeError(
+            f"activation must be a name such as 'tanh' (or None), got {type(activation).__name__} "
+            f"{activation!r:.60}"
+        )
+    name = activation.lower()
+    if name in ("linear", "none", "identity"):
+        return None
+    if name in ACTIVATIONS:
+        return name
+    if name == "prelu":
+        raise ValueError(
+            "activation 'prelu': use 'leaky_relu' with slope=α; chaingrad keeps the slope fixed "
+            "(it is a number of the op, not a learned input)"
+        )
+    raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)} or None")
+
+
+def check_slope(slope: float) -> float:
+    """leaky_relu's slope as a finite float."""
+    if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+        raise TypeError(f"slope must be a number, got {type(slope).__name__} {slope!r:.60}")
+    slope = float(slope)
+    if slope - slope != 0.0:
+        raise ValueError(f"slope must be finite, got {slope!r}")
+    return slope
+
+
+def activation_function(
+    activation: str | None, slope: float = DEFAULT_SLOPE
+) -> Callable[[Value], Value] | None:
+    """The Value method that applies ``activation`` (``None`` for linear: no node)."""
+    name = check_activation(activation)
+    if name is None:
+        return None
+    if name == "leaky_relu":
+        s = check_slope(slope)
+        return lambda z: z.leaky_relu(s)
+    return getattr(Value, name)
+
+
+__all__ = ["ACTIVATIONS", "DEFAULT_SLOPE", "activation_function", "check_activation"]

@@ -1,0 +1,153 @@
+"""Using a trained model: predictions as numbers, accuracy, decision boundaries.
+
+Everything here runs under :func:`autograd.no_grad`, so no graph is kept.
+"""
+
+from __future__ import annotations
+
+import html
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from autograd import Value, no_grad
+from nn.plotting import new_axes
+
+
+def _number(v: Any) -> float:
+    return v.data if isinstance(v, Value) else float(v)
+
+
+def _output(out: Any) -> float | list[float]:
+    if isinstance(out, (Value, numbers.Real)):
+        return _number(out)
+    return [_number(v) for v in out]
+
+
+def predict(model: Callable[[Any], Any], X: Sequence[Any]) -> list[Any]:
+    """The model's output on each sample of ``X`` as plain floats (a list of
+    floats per sample for models with several outputs), without building graphs."""
+    with no_grad():
+        return [_output(model(x)) for x in X]
+
+
+def _is_row(p: Any) -> bool:
+    return not isinstance(p, (Value, numbers.Real))
+
+
+def _argmax(row: Sequence[Any]) -> int:
+    numbers_ = [_number(v) for v in row]
+    return max(range(len(numbers_)), key=numbers_.__getitem__)
+
+
+def predicted_classes(predictions: Sequence[Any], threshold: float = 0.5) -> list[int]:
+    """The class each prediction stands for: argmax for a list of class scores,
+    else 1 when the prediction is >= ``threshold`` and 0 below it."""
+    classes = []
+    for p in predictions:
+        if _is_row(p) and len(p) > 1:
+            classes.append(_argmax(p))
+        else:
+            value = _number(p[0] if _is_row(p) else p)
+            classes.append(int(value >= threshold))
+    return classes
+
+
+def accuracy(predictions: Sequence[Any], targets: Sequence[Any], threshold: float = 0.5) -> float:
+    """The fraction of predictions that give the right class.
+
+    * several outputs per sample (a list of class scores): the class with the
+      largest score must equal the target (a class index);
+    * one output per sample: it predicts class 1 when >= ``threshold``:
+      0.5 for probabilities (after a sigmoid), 0.0 for scores and logits.
+      Targets are 0/1, or -1/+1 (then -1 is the class below the threshold).
+
+    >>> accuracy([0.9, 0.2, 0.6], [1, 0, 0])
+    0.6666666666666666
+    """
+    if len(predictions) != len(targets):
+        raise ValueError(
+            f"accuracy: {len(predictions)} predictions but {len(targets)} targets; they must match"
+        )
+    if not predictions:
+        raise ValueError("accuracy: no predictions")
+    classes = predicted_classes(predictions, threshold)
+    wanted = [_number(t) for t in targets]
+    multiclass = any(_is_row(p) and len(p) > 1 for p in predictions)
+    if not multiclass:
+        if any(t not in (-1.0, 0.0, 1.0) for t in wanted):
+            bad = next(t for t in wanted if t not in (-1.0, 0.0, 1.0))
+            raise ValueError(f"accuracy: target {bad!r}; binary targets are 0/1 or -1/+1")
+        wanted = [1.0 if t > 0.0 else 0.0 for t in wanted]
+    return sum(c == t for c, t in zip(classes, wanted)) / len(classes)
+
+
+class DecisionGrid(NamedTuple):
+    """A model's output on a grid over the plane: ``grid[i][j]`` is at ``(xs[j], ys[i])``.
+
+    Unpacks as ``xs, ys, grid``, the order ``matplotlib``'s ``contourf`` takes.
+    For a model with several outputs each cell holds the predicted class.
+    """
+
+    xs: list[float]
+    ys: list[float]
+    grid: list[list[float]]
+
+    def plot(
+        self, X: Sequence[Sequence[float]] | None = None, y: Sequence[Any] | None = None, ax: Any = None
+    ) -> Any:
+        """Filled contours of the grid (and the points ``X`` coloured by ``y``).
+
+        Draws into ``ax`` if given; otherwise makes a new matplotlib Figure
+        (not registered with pyplot) and returns it. Needs matplotlib.
+        """
+        figure, ax = new_axes(ax)
+        ax.contourf(self.xs, self.ys, self.grid, levels=20, cmap="RdBu", alpha=0.6)
+        if X is not None:
+            ax.scatter([p[0] for p in X], [p[1] for p in X], c=y, cmap="RdBu", edgecolors="k", s=20)
+        ax.set_xlabel("x1")
+        ax.set_ylabel("x2")
+        return figure if figure is not None else ax.figure
+
+    def _repr_html_(self) -> str:
+        return html.escape(f"DecisionGrid: {len(self.xs)} × {len(self.ys)} points")
+
+
+def decision_grid(
+    model: Callable[[Any], Any], X: Sequence[Sequence[float]], steps: int = 50, margin: float = 0.5
+) -> DecisionGrid:
+    """Evaluate a classifier of two features on a ``steps`` × ``steps`` grid.
+
+    The grid covers the range of ``X`` plus ``margin`` on every side. Each cell
+    holds the model's output there (for several outputs, the argmax class), so
+    the decision boundary is the 0.5 contour for probabilities and the 0
+    contour for scores::
+
+        xs, ys, grid = nn.decision_grid(model, X)
+        plt.contourf(xs, ys, grid)
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+        raise ValueError(f"steps must be an int >= 2, got {steps!r:.60}")
+    if not X:
+        raise ValueError("decision_grid needs the data X to choose the range")
+    if any(len(p) != 2 for p in X):
+        raise ValueError("decision_grid draws models of two features: every point of X needs 2 numbers")
+    lows = [min(p[d] for p in X) - margin for d in (0, 1)]
+    highs = [max(p[d] for p in X) + margin for d in (0, 1)]
+    xs, ys = ([lo + (hi - lo) * i / (steps - 1) for i in range(steps)] for lo, hi in zip(lows, highs))
+    grid: list[list[float]] = []
+    with no_grad():
+        for y in ys:
+            row = []
+            for x in xs:
+                out = _output(model([x, y]))
+                row.append(float(_argmax(out)) if isinstance(out, list) and len(out) > 1 else _scalar(out))
+            grid.append(row)
+    return DecisionGrid(xs, ys, grid)
+
+
+def _scalar(out: float | list[float]) -> float:
+    return out[0] if isinstance(out, list) else out
+
+
+__all__ = ["DecisionGrid", "accuracy", "decision_grid", "predict", "predicted_classes"]

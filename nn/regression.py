@@ -1,0 +1,76 @@
+"""Logistic and linear regression: one neuron each, labelled as in seed 001.
+
+Logistic regression (seed 001, 从逻辑回归开始)::
+
+    z = w1·x1 + ... + wn·xn + b
+    ŷ = σ(z)                 the probability that the label is 1
+
+With the binary cross-entropy L = -[y log ŷ + (1 - y) log(1 - ŷ)], the chain
+rule gives ∂L/∂z = ŷ - y, hence ∂L/∂wi = (ŷ - y)·xi and ∂L/∂b = ŷ - y.
+
+Linear regression::
+
+    ŷ = w1·x1 + ... + wn·xn + b
+
+Both start from zero weights by default (the problem is convex, so there is
+no symmetry to break); pass ``init="random"`` (or any name from
+:mod:`nn.init`) to start elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nn.init import Initializer, Seed
+from nn.layers import Neuron
+
+
+class LogisticRegression(Neuron):
+    """A sigmoid neuron: ``ŷ = σ(w · x + b)``, labels ``w1..wn``, ``b``, ``z``, ``yhat``.
+
+    Its output is a probability: train it with ``binary_cross_entropy`` (or
+    ``half_sse``, as some notes do).
+    """
+
+    OUTPUT_LABEL = "yhat"
+
+    def __init__(
+        self,
+        nin: int,
+        *,
+        init: str | Initializer = "zeros",
+        bias_init: str | Initializer = "zeros",
+        seed: Seed = 0,
+        name: str = "",
+    ) -> None:
+        super().__init__(nin, "sigmoid", init=init, bias_init=bias_init, seed=seed, name=name)
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "name": self.name}
+
+
+class LinearRegression(Neuron):
+    """A linear neuron: ``ŷ = w · x + b``, labels ``w1..wn``, ``b``, ``yhat``.
+
+    Train it with ``mse`` (or ``half_sse``).
+    """
+
+    PRE_ACTIVATION_LABEL = "yhat"
+    OUTPUT_LABEL = "yhat"
+
+    def __init__(
+        self,
+        nin: int,
+        *,
+        init: str | Initializer = "zeros",
+        bias_init: str | Initializer = "zeros",
+        seed: Seed = 0,
+        name: str = "",
+    ) -> None:
+        super().__init__(nin, None, init=init, bias_init=bias_init, seed=seed, name=name)
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "name": self.name}
+
+
+__all__ = ["LinearRegression", "LogisticRegression"]

@@ -1,0 +1,227 @@
+"""fit: learning the moons, separating lines, counting updates, averaging batches, seeds."""
+
+import math
+import sys
+import time
+
+import pytest
+
+import nn
+from autograd import Value
+
+
+class StepCounter(nn.SGD):
+    """An SGD that records every update (a spy)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = 0
+
+    def step(self):
+        self.calls += 1
+        super().step()
+
+
+def test_mlp_learns_the_moons_to_97_percent():
+    X, y = nn.datasets.moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], activation="tanh", seed=0)
+    start = time.perf_counter()
+    history = nn.fit(
+        model,
+        X,
+        y,
+        "binary_cross_entropy_with_logits",
+        nn.Adam(model.parameters(), lr=0.05),
+        epochs=60,
+        progress=False,
+    )
+    seconds = time.perf_counter() - start
+    accuracy = nn.accuracy(nn.predict(model, X), y, threshold=0.0)  # scores: class 1 when >= 0
+    assert accuracy >= 0.97, (accuracy, history)
+    assert history.loss[-1] < history.loss[0] / 5
+    print(f"moons: 60 full-batch epochs in {seconds:.2f} s, training accuracy {accuracy:.2f}")
+
+
+def test_logistic_regression_separates_linearly_separable_data():
+    # labels by the line x1 + 2 x2 = 0.5, keeping only points at distance > 0.1 from it
+    X, _ = nn.datasets.xor(300, seed=4)
+    X = [x for x in X if abs(x[0] + 2 * x[1] - 0.5) / math.sqrt(5) > 0.1]
+    y = [int(x[0] + 2 * x[1] > 0.5) for x in X]
+    model = nn.LogisticRegression(2)
+    history = nn.fit(
+        model, X, y, "binary_cross_entropy", nn.SGD(model.parameters(), lr=2.0), 200, progress=False
+    )
+    assert nn.accuracy(nn.predict(model, X), y) == 1.0
+    assert history.accuracy[-1] == 1.0
+    w1, w2, b = (p.data for p in model.parameters())
+    assert w2 / w1 == pytest.approx(2.0, rel=0.25) and -b / w1 == pytest.approx(0.5, abs=0.25)
+
+
+@pytest.mark.parametrize(("batch_size", "per_epoch"), [(None, 1), (1, 10), (3, 4), (4, 3), (10, 1), (25, 1)])
+def test_batch_size_gives_ceil_n_over_k_updates_per_epoch(batch_size, per_epoch):
+    X, y = nn.datasets.moons(10, seed=1)
+    model = nn.MLP(2, [3, 1], seed=0)
+    sizes = []
+
+    def spy_loss(predictions, targets):
+        sizes.append(len(predictions))
+        return nn.hinge(predictions, targets)
+
+    optimizer = StepCounter(model.parameters(), lr=0.01)
+    history = nn.fit(model, X, y, spy_loss, optimizer, epochs=3, batch_size=batch_size, progress=False)
+    assert optimizer.calls == history.updates == 3 * per_epoch
+    k = 10 if batch_size is None else min(batch_size, 10)
+    assert sizes == [min(k, 10 - start) for start in range(0, 10, k)] * 3
+    assert len(history.loss) == history.epochs == 3
+
+
+def test_every_epoch_is_one_shuffled_pass_over_the_data():
+    X = [[float(i)] for i in range(8)]
+    y = [0.0] * 8
+    seen = []
+
+    def model(x):
+        seen.append(int(x[0]))
+        return weight * x[0]
+
+    weight = nn.Neuron(1).w[0]
+    nn.fit(model, X, y, "mse", nn.SGD([weight], lr=0.0), epochs=3, batch_size=3, progress=False)
+    epochs = [seen[0:8], seen[8:16], seen[16:24]]
+    assert all(sorted(e) == list(range(8)) for e in epochs)
+    assert len({tuple(e) for e in epochs}) > 1  # reshuffled
+
+
+def test_same_seed_same_training_different_seed_different_training():
+    X, y = nn.datasets.moons(20, seed=0)
+
+    def train(seed):
+        model = nn.MLP(2, [4, 1], seed=1)
+        h = nn.fit(
+            model,
+            X,
+            y,
+            "hinge",
+            nn.SGD(model.parameters(), lr=0.1),
+            3,
+            batch_size=4,
+            seed=seed,
+            progress=False,
+        )
+        return model.state_dict(), h.loss
+
+    assert train(7) == train(7)
+    assert train(7)[0] != train(8)[0]
+
+
+@pytest.mark.parametrize("loss", ["half_sse", "mse", "l1"])
+def test_the_batch_loss_is_the_mean_over_its_samples(loss):
+    """One full-batch SGD step moves w by -η·(1/m) Σ ∂ℓ_i/∂w, with ℓ_i the loss of sample i alone."""
+    X = [[1.0, 2.0], [-1.0, 0.5], [3.0, -2.0]]
+    y = [0.5, -1.0, 2.0]
+    model = nn.LinearRegression(2, init=lambda fi, fo, rng: 0.3)
+    before = [p.data for p in model.parameters()]
+    per_sample = []
+    for x, t in zip(X, y):
+        e = t - (0.3 * x[0] + 0.3 * x[1])
+        de = {"half_sse": -e, "mse": -2 * e, "l1": -math.copysign(1.0, e)}[loss]  # ∂ℓ/∂ŷ
+        per_sample.append([de * x[0], de * x[1], de])
+    nn.fit(model, X, y, loss, nn.SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
+    for i, p in enumerate(model.parameters()):
+        mean_grad = sum(g[i] for g in per_sample) / len(X)
+        assert p.data == pytest.approx(before[i] - 0.1 * mean_grad, rel=1e-12)
+
+
+def test_history_loss_is_the_mean_loss_per_sample():
+    X = [[1.0], [2.0]]
+    y = [1.0, 3.0]
+    model = nn.LinearRegression(1)  # starts at 0: first-epoch losses are ½ y²
+    h = nn.fit(
+        model, X, y, "half_sse", nn.SGD(model.parameters(), lr=0.0), epochs=2, batch_size=1, progress=False
+    )
+    assert h.loss == [(0.5 + 4.5) / 2] * 2
+    assert h.accuracy == []  # regression targets: no accuracy
+
+
+def test_accuracy_is_read_the_way_the_loss_reads_the_output():
+    X = [[1.0], [-1.0]]
+    model = nn.LogisticRegression(1, init=lambda *_: 1.0)  # ŷ = σ(x): 0.73 and 0.27
+    sgd = nn.SGD(model.parameters(), lr=0.0)
+    assert nn.fit(model, X, [1, 0], "binary_cross_entropy", sgd, 1, progress=False).accuracy == [1.0]
+    assert nn.fit(model, X, [1, 0], "half_sse", sgd, 1, progress=False).accuracy == [1.0]  # 0/1 labels: 0.5
+    assert nn.fit(model, X, [0, 0], "half_sse", sgd, 1, progress=False).accuracy == [0.5]
+    scorer = nn.LinearRegression(1, init=lambda *_: 1.0)  # scores 1 and -1
+    sgd = nn.SGD(scorer.parameters(), lr=0.0)
+    assert nn.fit(scorer, X, [1, 0], "hinge", sgd, 1, progress=False).accuracy == [1.0]
+    assert nn.fit(scorer, X, [1, -1], "mse", sgd, 1, progress=False).accuracy == [1.0]
+    assert nn.fit(scorer, X, [1, 0], "binary_cross_entropy_with_logits", sgd, 1, progress=False).accuracy == [
+        1.0
+    ]
+
+
+def test_multiclass_training_with_cross_entropy():
+    X, y = nn.datasets.blobs(60, k=3, std=0.4, seed=0)
+    model = nn.MLP(2, [8, 3], seed=0)
+    history = nn.fit(model, X, y, nn.cross_entropy, nn.Adam(model.parameters(), lr=0.05), 30, progress=False)
+    assert history.accuracy[-1] >= 0.95
+    assert nn.accuracy(nn.predict(model, X), y) >= 0.95
+
+
+def test_default_optimizer_is_sgd_with_lr_0_1():
+    model = nn.LinearRegression(1)
+    nn.fit(model, [[1.0]], [1.0], "half_sse", epochs=1, progress=False)
+    assert [p.data for p in model.parameters()] == [0.1, 0.1]  # w, b ← 0 - 0.1·(-(1 - 0))
+
+
+def test_progress_bar_when_tqdm_is_there_and_silence_when_it_is_not(capsys, monkeypatch):
+    model = nn.LinearRegression(1)
+    nn.fit(model, [[1.0]], [1.0], "mse", epochs=2, progress=True)
+    assert "2/2" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    history = nn.fit(model, [[1.0]], [1.0], "mse", epochs=2, progress=True)
+    assert history.updates == 2 and capsys.readouterr().err == ""
+
+
+def test_history_prints_and_plots():
+    X, y = nn.datasets.moons(10, seed=0)
+    model = nn.MLP(2, [2, 1], seed=0)
+    history = nn.fit(model, X, y, "hinge", epochs=12, progress=False)
+    assert repr(history).startswith("History(epochs=12, updates=12, loss=")
+    assert "<th>accuracy</th>" in history._repr_html_() and "…" in history._repr_html_()
+    figure = history.plot()
+    assert type(figure).__name__ == "Figure" and len(figure.axes) == 2  # loss and accuracy axes
+
+
+def test_plot_without_matplotlib_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ModuleNotFoundError, match="pip install matplotlib"):
+        nn.History(loss=[1.0]).plot()
+
+
+def test_compile_is_announced_not_silently_ignored():
+    with pytest.raises(NotImplementedError, match=r"autograd.compile"):
+        nn.fit(nn.LinearRegression(1), [[1.0]], [1.0], "mse", compile=True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"X": [[1.0]], "y": [1.0, 2.0]}, ValueError, "1 inputs in X but 2 targets"),
+        ({"X": [], "y": []}, ValueError, "no data"),
+        ({"loss": "cross_entropyy"}, ValueError, "unknown loss 'cross_entropyy'"),
+        ({"loss": 3}, TypeError, "loss must be"),
+        ({"epochs": -1}, ValueError, "epochs"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"loss": lambda p, t: 1.0}, TypeError, "not a Value"),
+    ],
+)
+def test_bad_arguments_are_explained(kwargs, error, words):
+    arguments = {"X": [[1.0]], "y": [1.0], "loss": "mse", "progress": False, **kwargs}
+    with pytest.raises(error, match=words):
+        nn.fit(nn.LinearRegression(1), **arguments)
+
+
+def test_a_model_without_parameters_needs_an_optimizer():
+    with pytest.raises(TypeError, match="give an optimizer"):
+        nn.fit(lambda x: Value(x[0]), [[1.0]], [1.0], "mse", progress=False)
