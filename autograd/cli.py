@@ -146,9 +146,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     make = getattr(nn.datasets, args.dataset)
     X, y = make(args.samples, seed=args.seed)
     regression = args.dataset == "linear"
-    loss_name = args.loss or ("mse" if regression else "binary_cross_entropy_with_logits")
     classes = 1 if regression else max(y) + 1
     outputs = classes if classes > 2 else 1
+    default_loss = (
+        "mse" if regression else "cross_entropy" if outputs > 1 else "binary_cross_entropy_with_logits"
+    )
+    loss_name = args.loss or default_loss
+    if loss_name not in nn.LOSSES:
+        raise UsageError(f"unknown loss {loss_name!r}; choose one of: {', '.join(sorted(nn.LOSSES))}")
     model = nn.MLP(len(X[0]), [*hidden, outputs], activation=args.activation, seed=args.seed)
     if loss_name == "cross_entropy" and outputs == 1:
         raise UsageError("--loss cross_entropy needs a dataset with more than two classes (try blobs)")
@@ -182,31 +187,20 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _plots(nn: Any, model: Any, X: Any, y: Any, history: Any, folder: Path, regression: bool) -> list[Path]:
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib  # noqa: F401  (only to know whether plots are possible)
     except ImportError:
         print('(no plots: matplotlib is not installed; pip install "chaingrad[train]")', file=sys.stderr)
         return []
-    written = []
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(range(1, len(history.loss) + 1), history.loss)
-    ax.set(xlabel="epoch", ylabel="loss", title="training loss")
-    fig.tight_layout()
-    fig.savefig(folder / "loss.png", dpi=100)
-    plt.close(fig)
-    written.append(folder / "loss.png")
+    figures = {"loss.png": history.plot()}
+    figures["loss.png"].axes[0].set_title("training loss")
     if not regression and len(X[0]) == 2:
-        xs, ys, grid = nn.decision_grid(model, X, steps=60)
-        fig, ax = plt.subplots(figsize=(5, 4.5))
-        ax.contourf(xs, ys, grid, levels=20, cmap="RdBu", alpha=0.6)
-        ax.scatter([p[0] for p in X], [p[1] for p in X], c=y, cmap="RdBu", edgecolors="k", s=18)
-        ax.set(title="decision boundary", xlabel="x1", ylabel="x2")
-        fig.tight_layout()
-        fig.savefig(folder / "decision_boundary.png", dpi=100)
-        plt.close(fig)
-        written.append(folder / "decision_boundary.png")
+        figures["decision_boundary.png"] = nn.decision_grid(model, X, steps=80).plot(X, y)
+        figures["decision_boundary.png"].axes[0].set_title("decision boundary")
+    written = []
+    for name, figure in figures.items():
+        figure.tight_layout()
+        figure.savefig(folder / name, dpi=100)
+        written.append(folder / name)
     return written
 
 

@@ -94,17 +94,47 @@ class DecisionGrid(NamedTuple):
     grid: list[list[float]]
 
     def plot(
-        self, X: Sequence[Sequence[float]] | None = None, y: Sequence[Any] | None = None, ax: Any = None
+        self,
+        X: Sequence[Sequence[float]] | None = None,
+        y: Sequence[Any] | None = None,
+        ax: Any = None,
+        threshold: float | None = None,
     ) -> Any:
-        """Filled contours of the grid (and the points ``X`` coloured by ``y``).
+        """Filled contours of the grid, the decision boundary, and the points ``X`` coloured by ``y``.
 
-        Draws into ``ax`` if given; otherwise makes a new matplotlib Figure
-        (not registered with pyplot) and returns it. Needs matplotlib.
+        The boundary is drawn where the output crosses ``threshold``: 0.5 when
+        every cell lies in [0, 1] (probabilities), else 0 (scores, logits).
+        A grid of class indices (several outputs) is drawn with one colour per
+        class. Draws into ``ax`` if given; otherwise makes a new matplotlib
+        Figure (not registered with pyplot) and returns it. Needs matplotlib.
         """
         figure, ax = new_axes(ax)
-        ax.contourf(self.xs, self.ys, self.grid, levels=20, cmap="RdBu", alpha=0.6)
+        cells = [v for row in self.grid for v in row]
+        if y is not None and len({int(t) for t in y}) > 2:  # class indices: one colour each
+            palette = [f"C{k % 10}" for k in range(max(int(t) for t in y) + 1)]
+            levels = [k - 0.5 for k in range(len(palette) + 1)]
+            ax.contourf(self.xs, self.ys, self.grid, levels=levels, colors=palette, alpha=0.3)
+            colours: Any = [palette[int(t)] for t in y]
+            cmap = None
+        else:
+            if threshold is None:
+                threshold = 0.5 if all(0.0 <= v <= 1.0 for v in cells) else 0.0
+            spread = max(abs(v - threshold) for v in cells) or 1.0
+            levels = [threshold + spread * (k / 10 - 1) for k in range(21)]
+            ax.contourf(self.xs, self.ys, self.grid, levels=levels, cmap="RdBu", alpha=0.5)
+            ax.contour(self.xs, self.ys, self.grid, levels=[threshold], colors="k", linewidths=1.5)
+            colours = None if y is None else ["tab:blue" if float(t) > threshold else "tab:red" for t in y]
+            cmap = None
         if X is not None:
-            ax.scatter([p[0] for p in X], [p[1] for p in X], c=y, cmap="RdBu", edgecolors="k", s=20)
+            ax.scatter(
+                [p[0] for p in X],
+                [p[1] for p in X],
+                c=colours,
+                cmap=cmap,
+                edgecolors="white",
+                linewidths=0.6,
+                s=28,
+            )
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
         return figure if figure is not None else ax.figure
