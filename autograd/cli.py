@@ -345,8 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except UsageError as exc:
         print(f"chaingrad: error: {exc}", file=sys.stderr)
-    except ChaingradError as exc:
-        print(f"chaingrad: error: {exc}", file=sys.stderr)
+    except ChaingradError as exc:  # the first line names the problem; the rest is a caret display
+        print(f"chaingrad: error: {str(exc).splitlines()[0]}", file=sys.stderr)
     except OSError as exc:
         print(f"chaingrad: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
     except KeyboardInterrupt:

@@ -1,0 +1,159 @@
+"""The command line: each command's main job, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograd.cli import SEED_003_FORMULAS, main, seed_003_network
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_grad_prints_value_and_gradients(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "grad", "sigmoid(w*x + b)", "w=0.5", "x=2", "b=-1")
+    assert code == 0
+    s = 1 / (1 + math.exp(-(0.5 * 2 - 1)))
+    assert f"= {s:.6g}" in out
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in out.splitlines()[3:] if line}
+    assert rows["w"] == pytest.approx([0.5, s * (1 - s) * 2], rel=1e-5)
+    assert rows["x"] == pytest.approx([2.0, s * (1 - s) * 0.5], rel=1e-5)
+    assert rows["b"] == pytest.approx([-1.0, s * (1 - s)], rel=1e-5)
+
+
+def test_grad_explain_steps_check_draw(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "g.dot"
+    code, out, err = run(
+        capsys,
+        "grad",
+        "x*x*3",
+        "x=2",
+        "--explain",
+        "x",
+        "--steps",
+        "--check",
+        "x",
+        "6*x",
+        "--draw",
+        str(target),
+    )
+    assert code == 0, err
+    assert "∂f/∂x" in out and "12" in out
+    assert "backward, one node at a time" in out
+    assert "ok" in out
+    assert target.read_text().startswith("digraph")
+
+
+def test_grad_failed_check_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "grad", "x*x*3", "x=2", "--check", "x", "3*x")
+    assert code == 1
+    assert "MISMATCH" in out.upper() or "mismatch" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["grad", "x*x", "x=abc"], "not a finite number"),
+        (["grad", "x*x", "x"], "expected name=value"),
+        (["grad", "x.y", "x=1"], "attribute"),
+        (["grad", "x*q", "x=1"], "`q`"),
+        (["grad", "log(x)", "x=-1"], "log"),
+        (["grad", "x*(", "x=1"], "column"),
+        (["grad", "x*x", "x=1", "--explain", "zz"], "unknown name 'zz'"),
+        (["train", "--dataset", "nope"], "unknown dataset 'nope'"),
+        (["train", "--hidden", "16,a"], "--hidden"),
+        (["train", "--epochs", "0"], "--epochs must be positive"),
+        (["train", "--loss", "nonsense"], "unknown loss"),
+        (["train", "--lr", "nan"], "--lr"),
+        (["frobnicate"], "invalid choice"),
+        ([], "required"),
+    ],
+)
+def test_errors_are_one_line_with_status_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], needle: str
+) -> None:
+    if argv and argv[0] == "train":
+        argv = [*argv, "--out", str(tmp_path / "run"), "--no-progress"]
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("chaingrad: error: ")
+    assert needle in lines[0]
+    assert "Traceback" not in err
+
+
+def test_unwritable_output_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, _, err = run(capsys, "train", "--out", str(blocker / "sub"), "--epochs", "1", "--no-progress")
+    assert code == 2
+    assert "cannot write to the output folder" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_train_writes_model_and_plots(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import nn
+
+    out_dir = tmp_path / "run"
+    code, out, err = run(
+        capsys, "train", "--dataset", "moons", "--hidden", "8", "--epochs", "40", "--seed", "1",
+        "--out", str(out_dir), "--no-progress",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "final loss" in out and "accuracy" in out
+    for name in ("model.json", "loss.png", "decision_boundary.png"):
+        assert (out_dir / name).stat().st_size > 0
+    model = nn.load(out_dir / "model.json")
+    X, y = nn.datasets.moons(100, seed=1)
+    reported = float(out.split("accuracy ")[1].split("%")[0]) / 100
+    assert reported > 0.8
+    assert json.loads((out_dir / "model.json").read_text())["format"] == "chaingrad-model"
+    assert 0.0 <= nn.accuracy([model(x) for x in X], y, threshold=0.0) <= 1.0
+
+
+def test_demo_checks_every_seed_formula(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(capsys, "demo", "--out", str(tmp_path), "--format", "dot")
+    assert code == 0, err
+    for wrt in SEED_003_FORMULAS:
+        assert f"∂L/∂{wrt}" in out
+    assert out.count("[ok ]") == len(SEED_003_FORMULAS)
+    assert "∂L/∂w11 = ∂L/∂ŷ · ∂ŷ/∂a · ∂a/∂h1 · ∂h1/∂a1 · ∂a1/∂w11" in out
+    assert (tmp_path / "seed003_graph.dot").read_text().startswith("digraph")
+
+
+def test_seed_003_hidden_layer_matches_the_seed() -> None:
+    """W = [[1,-2],[-1,1]], x = [1,-1], b = [1,0] gives [4,-2] before the activation."""
+    from autograd import topological_order
+
+    loss = seed_003_network()
+    nodes = {v.label: v for v in topological_order(loss) if v.label}
+    assert (nodes["a1"].data, nodes["a2"].data) == (4.0, -2.0)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="rendering needs Graphviz's dot binary")
+def test_demo_renders_svg(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "demo", "--out", str(tmp_path))
+    assert code == 0, err
+    assert "<svg" in (tmp_path / "seed003_graph.svg").read_text()
+
+
+def test_python_dash_m_autograd_and_help() -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for argv in (["--help"], ["grad", "--help"], ["train", "--help"], ["demo", "--help"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "autograd", *argv], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert "example:" in done.stdout
