@@ -242,6 +242,17 @@ class Explanation:
     def __repr__(self) -> str:
         return self.format()
 
+    def _factors_per_path(self, every_edge: bool) -> list[tuple[Factor, ...]]:
+        """Hand-style factors for each path, unless merging would make two
+        paths read the same (``x*x + sin(x)``: two paths through unlabelled
+        nodes both become ``∂y/∂x``); then every path shows every edge."""
+        if not every_edge:
+            merged = [path.hand_factors() for path in self.paths]
+            readings = [tuple(str(f) for f in factors) for factors in merged]
+            if len(set(readings)) == len(readings):
+                return merged
+        return [path.factors for path in self.paths]
+
     def format(self, *, digits: int = 6, every_edge: bool = False) -> str:
         """The derivation as text.
 
@@ -253,8 +264,7 @@ class Explanation:
         if not self.paths:
             return f"{lhs} = 0   ({self.root_name} does not depend on {self.wrt_name}: no path leads to it)"
         lines = []
-        for path in self.paths:
-            factors = path.factors if every_edge else path.hand_factors()
+        for path, factors in zip(self.paths, self._factors_per_path(every_edge)):
             if not factors:
                 lines.append(f"{lhs} = 1   (the derivative of a value with respect to itself)")
                 continue
@@ -281,8 +291,7 @@ class Explanation:
             return rf"{lhs} = 0 \quad \text{{(no path)}}"
         products = []
         numbers = []
-        for path in self.paths:
-            factors = path.factors if every_edge else path.hand_factors()
+        for factors in self._factors_per_path(every_edge):
             if not factors:
                 products.append("1")
                 numbers.append("1")

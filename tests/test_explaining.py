@@ -442,3 +442,16 @@ def test_a_single_edge_prints_as_its_number():
     z = y * 2
     z.label = "z"
     assert str(explain(z, x)) == f"∂z/∂x = ∂z/∂y · ∂y/∂x = 2 × {math.exp(0.5):.6g} = {2 * math.exp(0.5):.6g}"
+
+
+def test_paths_stay_distinguishable_when_merging_would_hide_them() -> None:
+    """x·x + sin x: merging the unlabelled nodes would print three lines that all
+    read ∂y/∂x; then every edge is shown instead, and the sum is unchanged."""
+    x = Value(0.5, label="x")
+    y = x * x + x.sin()
+    y.label = "y"
+    explanation = explain(y, x)
+    path_lines = [line for line in str(explanation).splitlines() if line.startswith("  ")]
+    assert len(path_lines) == 3
+    assert all("∂v" in line for line in path_lines)
+    assert explanation.total == pytest.approx(2 * 0.5 + math.cos(0.5), rel=1e-12)
