@@ -1,0 +1,539 @@
+"""Drawing a graph: DOT text for Graphviz, built by our own code.
+
+A drawing shows each Value as a box (its name, ``data`` and ``grad``) and each
+op as a small oval of its own, with edges ``input → op → output``. The number on
+an ``input → op`` edge is the local derivative ∂output/∂input: backward
+multiplies the output's gradient by it on its way to the input. The fill colour
+tells the node's role:
+
+========================  =======================================================
+role                      which nodes
+========================  =======================================================
+``output``                the root (green)
+``parameter``             ``Parameter`` leaves, the weights a model learns (amber)
+``input``                 other labelled leaves (blue)
+``constant``              unlabelled leaves: numbers written in the code (grey)
+``intermediate``          every node an op made (white)
+========================  =======================================================
+
+:func:`to_dot` needs nothing but the standard library. :func:`draw` wraps the
+same text in a ``graphviz.Digraph`` (the ``graphviz`` Python package, the
+``[draw]`` extra) so that Jupyter shows it inline. :func:`save_graph` writes a
+``.dot`` file, or an ``.svg``/``.png`` image rendered by Graphviz's ``dot``
+program.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from autograd.errors import ChaingradError, GraphTooLargeError
+from autograd.graph import topological_order
+from autograd.naming import node_names
+from autograd.value import Value
+
+if TYPE_CHECKING:
+    import graphviz
+
+    from autograd.stepping import Step
+
+DEFAULT_MAX_NODES = 300
+"""Graphs with more value nodes than this are refused unless ``max_nodes`` is raised."""
+
+COLOURS: dict[str, str] = {
+    "output": "#bbf7d0",
+    "parameter": "#fde68a",
+    "input": "#bfdbfe",
+    "constant": "#f1f5f9",
+    "intermediate": "#ffffff",
+}
+"""Fill colour of a value node, by its role (see :func:`role_of`)."""
+
+OP_COLOUR = "#e5e7eb"
+HIGHLIGHT_COLOUR = "#dc2626"
+PENDING_COLOUR = "#9ca3af"  # a gradient that is not final yet, while stepping
+CLUSTER_COLOUR = "#94a3b8"
+FONT = "Helvetica"
+_OP_STYLE = f'shape=ellipse, style=filled, fillcolor="{OP_COLOUR}", fontsize=10, margin=0.03, height=0.3'
+
+RANKDIRS = ("LR", "TB", "RL", "BT")
+FORMATS = (".dot", ".png", ".svg")
+
+
+class GraphvizError(ChaingradError, RuntimeError):
+    """Graphviz's ``dot`` program failed to render a drawing."""
+
+
+class GraphvizNotFoundError(GraphvizError):
+    """Graphviz's ``dot`` program is not installed (or not on ``PATH``)."""
+
+
+class MissingPackageError(ChaingradError, ImportError):
+    """An optional package (an extra of chaingrad) is needed but not installed."""
+
+
+# -- reading the graph --------------------------------------------------------
+
+
+def role_of(node: Value, root: Value) -> str:
+    """The role that decides a node's colour: a key of :data:`COLOURS`."""
+    if node is root:
+        return "output"
+    if node.is_parameter:
+        return "parameter"
+    if node.inputs:
+        return "intermediate"
+    return "input" if node.label else "constant"
+
+
+def op_title(node: Value) -> str:
+    """What the op oval of ``node`` says: the op name and its number parameters,
+    e.g. ``"tanh"``, ``"**3"``, ``"leaky_relu(0.01)"``."""
+    if not node.params:
+        return node.op
+    numbers = ", ".join(format(p, "g") for p in node.params)
+    if node.op == "**":
+        return f"**{numbers}"
+    return f"{node.op}({numbers})"
+
+
+def format_number(x: float, digits: int = 4) -> str:
+    """A number as a drawing shows it: ``digits`` significant digits, no ``-0``."""
+    text = format(x, f".{digits}g")
+    return "0" if text == "-0" else text
+
+
+def refuse_if_too_large(count: int, max_nodes: int, who: str = "to_dot") -> None:
+    """Raise :class:`GraphTooLargeError` when ``count`` value nodes are over the limit.
+
+    Called with the size of the topological order, before anything is drawn.
+    """
+    if count > _check_max_nodes(max_nodes):
+        raise GraphTooLargeError(
+            f"{who}: this graph has {count} value nodes, more than max_nodes={max_nodes}. "
+            f"Pass max_nodes={count} (or more) to draw it anyway; a drawing this large is slow to "
+            "render and hard to read, so also consider cluster=True, which groups the nodes into "
+            'boxes by the name scope of their labels ("L1.N0.w1" goes in box "L1" > "L1.N0").'
+        )
+
+
+def _check_max_nodes(max_nodes: Any) -> int:
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
+        raise TypeError(f"max_nodes must be an int, got {type(max_nodes).__name__} {max_nodes!r:.60}")
+    if max_nodes < 1:
+        raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
+    return max_nodes
+
+
+# -- escaping -------------------------------------------------------------------
+
+# Characters XML 1.0 forbids even as references (Graphviz parses HTML-like labels
+# with an XML parser) are shown as visible stand-ins instead.
+_CONTROL_PICTURES = {code: chr(0x2400 + code) for code in range(32)}
+_CONTROL_PICTURES[0x7F] = "\u2421"
+
+
+def _html_char(ch: str) -> str:
+    code = ord(ch)
+    if ch == "&":
+        return "&amp;"
+    if ch == "<":
+        return "&lt;"
+    if ch == ">":
+        return "&gt;"
+    if ch == '"':
+        return "&quot;"
+    if ch in "[]":
+        return f"&#{code};"  # Graphviz 2.43 rejects a text of only "]"s
+    if ch == "\\":
+        return "\\\\"  # Graphviz reads \N, \G, \\ ... in labels as escapes
+    if ch == "\t":
+        return " "
+    if code < 32 or code == 0x7F:
+        return _CONTROL_PICTURES[code]
+    if 0xD800 <= code <= 0xDFFF or (code & 0xFFFE) == 0xFFFE or 0xFDD0 <= code <= 0xFDEF:
+        return "\ufffd"  # lone surrogates and Unicode noncharacters
+    return ch
+
+
+def html_text(text: str) -> str:
+    """``text`` escaped for the inside of a Graphviz HTML-like label.
+
+    ``& < > "`` become entities, a backslash is doubled (Graphviz would read
+    ``\\N`` as the node's id), line breaks become ``<BR/>``, control characters
+    become their visible Unicode pictures (``\\x00`` → ``␀``), so any string at all
+    renders, and shows, as written.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "<BR/>".join("".join(map(_html_char, line)) for line in lines)
+
+
+def _quoted(text: str) -> str:
+    """A DOT double-quoted string (used only for our own attribute values)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# -- the DOT text ---------------------------------------------------------------
+
+
+def _check_root(root: Any, who: str) -> Value:
+    if not isinstance(root, Value):
+        raise TypeError(f"{who} needs a Value (the output of a computation), got {type(root).__name__}")
+    return root
+
+
+def _highlighted(highlight: Any, index: dict[Value, int]) -> set[Value]:
+    if highlight is None:
+        return set()
+    values = [highlight] if isinstance(highlight, Value) else list(highlight)
+    for v in values:
+        if not isinstance(v, Value):
+            raise TypeError(f"highlight takes a Value or a list of Values, got {type(v).__name__}")
+        if v not in index:
+            raise ValueError(f"highlight: {v!r} is not part of this graph")
+    return set(values)
+
+
+def _scope(label: str) -> tuple[str, ...]:
+    """The name scope of a label: ``"L1.N0.w1"`` → ``("L1", "L1.N0")``."""
+    parts = label.split(".")[:-1]
+    return tuple(".".join(parts[: k + 1]) for k in range(len(parts)))
+
+
+def to_dot(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    show_local: bool = True,
+    highlight: Value | Iterable[Value] | None = None,
+    step: Step | None = None,
+    cluster: bool = False,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> str:
+    """The graph of ``root`` as DOT text (the language of Graphviz).
+
+    rankdir     ``"LR"`` (inputs on the left) or ``"TB"`` (inputs on top); also RL, BT
+    show_grad   show each node's ``grad`` under its ``data``
+    show_local  write the local derivative ∂output/∂input on each input → op edge
+    highlight   a Value, or a list of Values, to outline in red
+    step        a :class:`~autograd.stepping.Step` of ``backward_steps(root)``: outline
+                that node and its input edges (labelled with the contribution each
+                passes on), and show the gradients as they were right after that
+                step, the ones not final yet in grey
+    cluster     group nodes into nested boxes by the dotted name scope of their
+                labels: ``"L1.N0.w1"`` goes in box ``"L1.N0"`` inside box ``"L1"``;
+                an op goes in the box of the node it makes
+    max_nodes   refuse (:class:`GraphTooLargeError`) a graph with more value nodes
+
+    The text depends only on the graph (node ids follow the topological order),
+    so the same graph always gives the same bytes. It needs no Graphviz install.
+    """
+    lines = _dot_lines(
+        _check_root(root, "to_dot"),
+        rankdir=rankdir,
+        show_grad=show_grad,
+        show_local=show_local,
+        highlight=highlight,
+        step=step,
+        cluster=cluster,
+        max_nodes=max_nodes,
+    )
+    return "".join(lines)
+
+
+def _dot_lines(
+    root: Value,
+    *,
+    rankdir: str,
+    show_grad: bool,
+    show_local: bool,
+    highlight: Any,
+    step: Step | None,
+    cluster: bool,
+    max_nodes: int,
+) -> list[str]:
+    """The DOT text as lines: the head, the body lines, the closing brace."""
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}; got {rankdir!r}")
+    order = topological_order(root)
+    refuse_if_too_large(len(order), max_nodes)
+    index = {node: i for i, node in enumerate(order)}
+    names = node_names(order)
+    marked = _highlighted(highlight, index)
+
+    grads: dict[Value, float] | None = None
+    if step is not None:
+        from autograd.stepping import Step
+
+        if not isinstance(step, Step):
+            raise TypeError(f"step takes a Step from backward_steps(root), got {type(step).__name__}")
+        if step.root is not root:
+            raise ValueError("step: this Step belongs to a different graph (use step.draw())")
+        grads = step.grads_after()
+
+    def node_line(i: int, node: Value) -> str:
+        text = [f"<B>{html_text(names[node])}</B>", f"data {format_number(node.data)}"]
+        if show_grad:
+            if grads is None:
+                text.append(f"grad {format_number(node.grad)}")
+            elif step is not None and step.has_visited(node):
+                text.append(f"grad {format_number(grads[node])}")
+            else:
+                pending = f"grad {format_number(grads[node])}"
+                text.append(f'<FONT COLOR="{PENDING_COLOUR}">{pending}</FONT>')
+        attrs = [f"label=<{'<BR/>'.join(text)}>", f'fillcolor="{COLOURS[role_of(node, root)]}"']
+        if node in marked or (step is not None and node is step.node):
+            attrs.append(f'color="{HIGHLIGHT_COLOUR}", penwidth=3')
+        return f"n{i} [{', '.join(attrs)}];\n"
+
+    def op_line(i: int, node: Value) -> str:
+        attrs = [f"label=<{html_text(op_title(node))}>", _OP_STYLE]
+        if step is not None and node is step.node:
+            attrs.append(f'color="{HIGHLIGHT_COLOUR}", penwidth=3')
+        return f"op{i} [{', '.join(attrs)}];\n"
+
+    body: list[str] = [
+        f"graph [rankdir={rankdir}, fontname={_quoted(FONT)}, nodesep=0.25, ranksep=0.35];\n",
+        f'node [shape=box, style="rounded,filled", fontname={_quoted(FONT)}, fontsize=11, '
+        f'fillcolor="{COLOURS["intermediate"]}"];\n',
+        f"edge [fontname={_quoted(FONT)}, fontsize=9, arrowsize=0.7];\n",
+    ]
+
+    # Where each node goes: scope (tuple of nested box names) → its lines.
+    op_lines: dict[tuple[str, ...], list[str]] = {}
+    value_lines: dict[tuple[str, ...], list[str]] = {}
+    scopes: list[tuple[str, ...]] = []  # every box, in order of first appearance
+    seen_scopes: set[tuple[str, ...]] = set()
+    for i, node in enumerate(order):
+        scope = _scope(node.label) if cluster else ()
+        for depth in range(1, len(scope) + 1):
+            if scope[:depth] not in seen_scopes:
+                seen_scopes.add(scope[:depth])
+                scopes.append(scope[:depth])
+        value_lines.setdefault(scope, []).append(node_line(i, node))
+        if node.inputs:
+            op_lines.setdefault(scope, []).append(op_line(i, node))
+
+    body.extend(value_lines.get((), []))
+    body.extend(op_lines.get((), []))
+    body.extend(_cluster_lines(scopes, op_lines, value_lines))
+
+    for i, node in enumerate(order):
+        if not node.inputs:
+            continue
+        current = step is not None and node is step.node
+        contributions = [edge.contribution for edge in step.edges] if current and step else []
+        for k, (child, local) in enumerate(zip(node.inputs, node.local_grads)):
+            attrs = []
+            if current:
+                label = f"local {format_number(local)}<BR/>adds {format_number(contributions[k])}"
+                attrs.append(f"label=<{label}>")
+                attrs.append(f'color="{HIGHLIGHT_COLOUR}", fontcolor="{HIGHLIGHT_COLOUR}", penwidth=2')
+            elif show_local:
+                attrs.append(f"label=<{format_number(local)}>")
+            tail = f" [{', '.join(attrs)}]" if attrs else ""
+            body.append(f"n{index[child]} -> op{i}{tail};\n")
+        tail = f' [color="{HIGHLIGHT_COLOUR}", penwidth=2]' if current else ""
+        body.append(f"op{i} -> n{i}{tail};\n")
+
+    return ["digraph chaingrad {\n", *body, "}\n"]
+
+
+def _cluster_lines(
+    scopes: list[tuple[str, ...]],
+    op_lines: dict[tuple[str, ...], list[str]],
+    value_lines: dict[tuple[str, ...], list[str]],
+) -> list[str]:
+    """Nested ``subgraph cluster_k { ... }`` blocks, one per name scope.
+
+    ``scopes`` lists every box in order of first appearance, parents before
+    children; we walk that tree depth first with an explicit stack.
+    """
+    children: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for scope in scopes:
+        children.setdefault(scope[:-1], []).append(scope)
+    number = {scope: k for k, scope in enumerate(scopes)}
+    lines: list[str] = []
+    stack: list[tuple[tuple[str, ...], bool]] = [(s, False) for s in reversed(children.get((), []))]
+    while stack:
+        scope, closing = stack.pop()
+        if closing:
+            lines.append("}\n")
+            continue
+        lines.append(f"subgraph cluster_{number[scope]} {{\n")
+        lines.append(
+            f'label=<{html_text(scope[-1])}>; style="rounded,dashed"; color="{CLUSTER_COLOUR}"; '
+            f"fontsize=10;\n"
+        )
+        lines.extend(value_lines.get(scope, []))
+        lines.extend(op_lines.get(scope, []))
+        stack.append((scope, True))
+        stack.extend((s, False) for s in reversed(children.get(scope, [])))
+    return lines
+
+
+# -- Jupyter and files ----------------------------------------------------------
+
+
+def _import_graphviz() -> Any:
+    try:
+        import graphviz
+    except ImportError:
+        raise MissingPackageError(
+            'drawing needs the graphviz Python package: pip install "chaingrad[draw]" '
+            "(rendering images also needs Graphviz's dot program: apt-get install graphviz, "
+            "brew install graphviz, or conda install graphviz)"
+        ) from None
+    return graphviz
+
+
+def draw(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    show_local: bool = True,
+    highlight: Value | Iterable[Value] | None = None,
+    step: Step | None = None,
+    cluster: bool = False,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> graphviz.Digraph:
+    """The drawing of :func:`to_dot` as a ``graphviz.Digraph``: Jupyter shows it inline.
+
+    Its ``.source`` is exactly ``to_dot(root, ...)``. Building it needs the
+    ``graphviz`` package (``pip install "chaingrad[draw]"``) but not Graphviz
+    itself; displaying or rendering it (``.render``, ``.pipe``, or
+    :func:`save_graph`) runs Graphviz's ``dot`` program.
+    """
+    graphviz = _import_graphviz()
+    lines = _dot_lines(
+        _check_root(root, "draw"),
+        rankdir=rankdir,
+        show_grad=show_grad,
+        show_local=show_local,
+        highlight=highlight,
+        step=step,
+        cluster=cluster,
+        max_nodes=max_nodes,
+    )
+    digraph = graphviz.Digraph(name="chaingrad")
+    digraph.body = lines[1:-1]  # the Digraph writes the head and the closing brace itself
+    return digraph
+
+
+def _dot_text_of(graph: Any, options: dict[str, Any], who: str) -> str:
+    """DOT text from a Value, a Step, a graphviz object or DOT text itself."""
+    from autograd.stepping import Step
+
+    if isinstance(graph, Value):
+        return to_dot(graph, **options)
+    if isinstance(graph, Step):
+        return to_dot(graph.root, step=graph, **options)
+    if options:
+        raise TypeError(
+            f"{who}: drawing options ({', '.join(sorted(options))}) apply only when you pass a Value "
+            "or a Step, not a finished drawing"
+        )
+    if isinstance(graph, str):
+        return graph
+    source = getattr(graph, "source", None)
+    if isinstance(source, str):
+        return source
+    raise TypeError(
+        f"{who} takes a Value, a Step, a graphviz.Digraph or DOT text; got {type(graph).__name__}"
+    )
+
+
+def dot_program() -> str:
+    """The path of Graphviz's ``dot`` program, or an error that says how to install it."""
+    found = shutil.which("dot")
+    if found is None:
+        raise GraphvizNotFoundError(
+            "rendering an image needs Graphviz's dot program, which is not installed (or not on PATH). "
+            "Install it with `apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
+            "(macOS) or `conda install -c conda-forge graphviz`; or save the DOT text instead, "
+            'e.g. save_graph(root, "graph.dot"), which needs no Graphviz.'
+        )
+    return found
+
+
+def render(dot_text: str, fmt: str) -> bytes:
+    """Run ``dot -T<fmt>`` on ``dot_text`` and return the image bytes (``fmt``: svg, png)."""
+    program = dot_program()
+    try:
+        done = subprocess.run(
+            [program, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, check=False
+        )
+    except OSError as exc:
+        raise GraphvizError(f"could not run Graphviz's dot program ({program}): {exc}") from exc
+    if done.returncode != 0 or not done.stdout:
+        message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
+        raise GraphvizError(f"Graphviz's dot could not render the drawing as {fmt}: {message}")
+    return done.stdout
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``path``, then rename it over ``path``,
+    so a failure never leaves a half-written file behind."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "xb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def save_graph(graph: Any, path: str | os.PathLike[str], **options: Any) -> Path:
+    """Save a drawing to ``path``; the suffix picks the format.
+
+    ``graph`` is a Value (drawn with ``options``, those of :func:`to_dot`), a
+    Step (drawn highlighted), a ``graphviz.Digraph`` or DOT text.
+
+    * ``.dot``: the DOT text (no Graphviz needed);
+    * ``.svg``, ``.png``: an image rendered by Graphviz's ``dot`` program
+      (:class:`GraphvizNotFoundError` says how to install it when it is missing).
+
+    The file is written to a temporary name and renamed, so a failure leaves no
+    partial file. Returns the path.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(
+            f"save_graph: cannot save {target.name!r}; the file name must end in one of "
+            f"{', '.join(FORMATS)} (the suffix picks the format)"
+        )
+    text = _dot_text_of(graph, options, "save_graph")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(
+            f"save_graph: the folder {str(target.parent)!r} does not exist; create it first"
+        )
+    data = text.encode("utf-8") if suffix == ".dot" else render(text, suffix[1:])
+    write_atomically(target, data)
+    return target
+
+
+__all__ = [
+    "COLOURS",
+    "DEFAULT_MAX_NODES",
+    "GraphvizError",
+    "GraphvizNotFoundError",
+    "MissingPackageError",
+    "draw",
+    "format_number",
+    "html_text",
+    "op_title",
+    "render",
+    "role_of",
+    "save_graph",
+    "to_dot",
+]

@@ -1,0 +1,454 @@
+"""Stepping through backward: one node at a time, with the arithmetic written out.
+
+Backward visits the nodes in reverse topological order (the output first). At
+each node the gradient ∂L/∂node is complete, because every node that uses it
+has already been visited; the chain rule then sends along each input edge
+
+    contribution = ∂L/∂node × ∂node/∂input      (gradient × local derivative)
+
+which is added to the input's gradient. :func:`backward_steps` does exactly
+this with :func:`autograd.propagate` (the step ``backward`` itself takes) and
+yields a :class:`Step` per node, which prints the way a learner writes it:
+
+    ∂L/∂a = ∂L/∂ŷ · ∂ŷ/∂a = -0.2 × 0.25 = -0.05
+
+:func:`export_steps` turns a whole pass into numbered images and an animated
+GIF; :func:`step_through` steps with a slider in Jupyter.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from array import array
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from autograd.drawing import (
+    DEFAULT_MAX_NODES,
+    MissingPackageError,
+    dot_program,
+    draw,
+    format_number,
+    refuse_if_too_large,
+    render,
+    to_dot,
+    write_atomically,
+)
+from autograd.graph import propagate, topological_order
+from autograd.naming import node_names
+from autograd.value import Value
+
+if TYPE_CHECKING:
+    import graphviz
+
+_DIGITS = 6  # significant digits in the written-out arithmetic
+
+
+def _num(x: float) -> str:
+    return format_number(x, _DIGITS)
+
+
+def _factor(x: float) -> str:
+    """A number as the second factor of a product: negative ones in parentheses."""
+    text = _num(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+class Edge(NamedTuple):
+    """One input edge of a step: what the chain rule sends to ``input``."""
+
+    input: Value
+    """The input node that receives the contribution."""
+    name: str
+    """Its display name (see :func:`autograd.node_names`)."""
+    local: float
+    """The local derivative ∂node/∂input."""
+    contribution: float
+    """∂L/∂node × ∂node/∂input, added to the input's gradient."""
+    grad_before: float
+    """The input's gradient before this contribution."""
+    grad_after: float
+    """The input's gradient after adding it (not final if other paths remain)."""
+    added: bool
+    """True when the input already had a gradient (another path, or an earlier
+    backward for a leaf), so this contribution is added to it (``+=``)."""
+
+
+class _Run:
+    """What the steps of one pass share: the order, the names, and a log of
+    every gradient change, so any step can say what all gradients were right
+    after it (for drawing it later) without copying them at every step."""
+
+    __slots__ = ("edge_end", "index", "log_grads", "log_nodes", "names", "order", "root", "start_grads")
+
+    def __init__(self, root: Value, order: list[Value]) -> None:
+        self.root = root
+        self.order = order
+        self.names = node_names(order)
+        self.index = {node: i for i, node in enumerate(order)}
+        self.start_grads = array("d")  # every grad after the reset and the seed
+        self.log_nodes = array("q")  # for each edge, in order: which node changed
+        self.log_grads = array("d")  # ... and its gradient after the change
+        self.edge_end = array("q")  # for each step: the log length after it
+
+
+class Step:
+    """One step of backward: the visit of one node.
+
+    index   0 for the output (the first step), ``total - 1`` for the last
+    node    the Value visited; ``name`` its display name
+    grad    ∂root/∂node, complete at this point
+    edges   one :class:`Edge` per input (empty for a leaf)
+    root    the output backward started from; ``root_name`` its name
+
+    ``str(step)`` is the arithmetic; ``step.draw()`` the graph with this step
+    highlighted.
+    """
+
+    __slots__ = ("_run", "edges", "grad", "index", "name", "node", "root", "root_name", "total")
+
+    def __init__(self, run: _Run, index: int, node: Value, grad: float, edges: tuple[Edge, ...]) -> None:
+        self._run = run
+        self.index = index
+        self.total = len(run.order)
+        self.node = node
+        self.name = run.names[node]
+        self.grad = grad
+        self.edges = edges
+        self.root = run.root
+        self.root_name = run.names[run.root]
+
+    @property
+    def is_root(self) -> bool:
+        return self.node is self.root
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.node.inputs
+
+    # -- the state of the graph right after this step -------------------------
+
+    def has_visited(self, node: Value) -> bool:
+        """True if backward had visited ``node`` by the end of this step, so its
+        gradient was final."""
+        position = self._run.index[node]  # topological position
+        return self.total - 1 - position <= self.index
+
+    def grads_after(self) -> dict[Value, float]:
+        """The gradient of every node right after this step (a dict by node).
+
+        Nodes not visited yet hold partial sums. Reconstructed from the pass's
+        log, so it is right even after the pass has moved on.
+        """
+        run = self._run
+        grads = list(run.start_grads)
+        order = run.order
+        end = run.edge_end[self.index]
+        for position, value in zip(run.log_nodes[:end], run.log_grads[:end]):
+            grads[position] = value
+        return dict(zip(order, grads))
+
+    # -- showing it -----------------------------------------------------------
+
+    def _d(self, name: str) -> str:
+        return f"∂{self.root_name}/∂{name}"
+
+    def _formula(self) -> str:
+        """How the node was computed, in its inputs' names: ``ŷ = sigmoid(a)``."""
+        node, names = self.node, self._run.names
+        args = [names[v] for v in node.inputs]
+        op = node.op
+        if op in ("+", "-", "*", "/"):
+            expression = f"{args[0]} {op} {args[1]}"
+        elif op == "pow":
+            expression = f"{args[0]} ** {args[1]}"
+        elif op == "**":
+            expression = f"{args[0]} ** {format(node.params[0], 'g')}"
+        elif op == "neg":
+            expression = f"-{args[0]}"
+        elif op == "linear":
+            n = len(args) // 2
+            terms = [f"{w}·{x}" for w, x in zip(args[:n], args[n : 2 * n])]
+            expression = " + ".join([*terms, args[-1]])
+        elif node.params:
+            expression = f"{op}({', '.join(args + [format(p, 'g') for p in node.params])})"
+        else:
+            expression = f"{op}({', '.join(args)})"
+        return f"{self.name} = {expression}"
+
+    def _header(self) -> str:
+        where = f"step {self.index + 1}/{self.total}"
+        grad = f"{self._d(self.name)} = {_num(self.grad)}"
+        if self.is_root:
+            kind = "the output" if not self.is_leaf else "the output (a leaf)"
+            return f"{where}: {self.name} is {kind}; backward starts with {grad}"
+        if self.is_leaf:
+            kind = "parameter" if self.node.is_parameter else "input" if self.node.label else "constant"
+            return f"{where}: {self.name} is a leaf ({kind}); {grad} is final"
+        return f"{where}: {self._formula()}; {grad} is complete, pass it to the inputs:"
+
+    def edge_lines(self) -> list[str]:
+        """One line of arithmetic per input edge."""
+        lines = []
+        upstream = self._d(self.name)
+        for edge in self.edges:
+            chain = f"{upstream} · ∂{self.name}/∂{edge.name}"
+            numbers = f"{_num(self.grad)} × {_factor(edge.local)} = {_num(edge.contribution)}"
+            if edge.added:
+                lines.append(f"{self._d(edge.name)} += {chain} = {numbers} → total {_num(edge.grad_after)}")
+            else:
+                lines.append(f"{self._d(edge.name)} = {chain} = {numbers}")
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join([self._header(), *("  " + line for line in self.edge_lines())])
+
+    def __repr__(self) -> str:
+        return f"<Step {self.index + 1}/{self.total} {self.name}: {self._d(self.name)} = {_num(self.grad)}>"
+
+    def _repr_html_(self) -> str:
+        lines = [f"<div><b>{html.escape(self._header())}</b></div>"]
+        indent = "<div style='margin-left:1.5em'>"
+        lines.extend(f"{indent}{html.escape(line)}</div>" for line in self.edge_lines())
+        return "<div style='font-family:monospace'>" + "".join(lines) + "</div>"
+
+    def to_dot(self, **options: Any) -> str:
+        """The DOT text of the graph with this step highlighted (see :func:`to_dot`)."""
+        return to_dot(self.root, step=self, **options)
+
+    def draw(self, **options: Any) -> graphviz.Digraph:
+        """The graph with this step highlighted, the gradients as they were right
+        after it (those not final yet greyed out). Options as for :func:`draw`."""
+        return draw(self.root, step=self, **options)
+
+
+def backward_steps(root: Value) -> Iterator[Step]:
+    """Run backward from ``root`` one node at a time, yielding a :class:`Step` each.
+
+    Same rule as ``root.backward()``: gradients of intermediate nodes are reset
+    to 0, ``root.grad += 1`` (the seed ∂root/∂root = 1), then each node in
+    reverse topological order passes its gradient to its inputs with
+    :func:`autograd.propagate`. Leaf gradients accumulate, as with
+    ``backward()``. Nothing changes until the first step is asked for; after
+    the last one every ``grad`` is what ``backward()`` gives.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"backward_steps needs a Value, got {type(root).__name__}")
+    return _steps(_Run(root, topological_order(root)))
+
+
+def _steps(run: _Run) -> Iterator[Step]:
+    order, index = run.order, run.index
+    for node in order:
+        if node.inputs:
+            node.grad = 0.0
+    run.root.grad += 1.0
+    run.start_grads.extend(node.grad for node in order)
+    received: set[Value] = set()  # inputs that got a contribution in this pass
+    names = run.names
+    total = len(order)
+    for k in range(total):
+        node = order[total - 1 - k]
+        g = node.grad
+        # What propagate is about to do, edge by edge, in the same order and with
+        # the same float operations, so every number below is bit-identical.
+        running = {child: child.grad for child in node.inputs}
+        edges = []
+        for child, local in zip(node.inputs, node.local_grads):
+            contribution = g * local
+            previous = running[child]
+            running[child] = previous + contribution
+            added = child in received or previous != 0.0
+            received.add(child)
+            edges.append(Edge(child, names[child], local, contribution, previous, running[child], added))
+            run.log_nodes.append(index[child])
+            run.log_grads.append(running[child])
+        propagate(node)
+        run.edge_end.append(len(run.log_nodes))
+        yield Step(run, k, node, g, tuple(edges))
+
+
+# -- images ---------------------------------------------------------------------
+
+
+def _import_pillow() -> Any:
+    try:
+        from PIL import Image
+    except ImportError:
+        raise MissingPackageError(
+            'making a GIF needs Pillow: pip install "chaingrad[draw]" (or pass gif=False)'
+        ) from None
+    return Image
+
+
+_EXPORT_FORMATS = ("png", "svg", "dot")
+
+
+def export_steps(
+    root: Value,
+    folder: str | Path,
+    *,
+    fmt: str = "png",
+    gif: bool = True,
+    duration_ms: int = 1000,
+    **options: Any,
+) -> list[Path]:
+    """Run backward on ``root`` step by step and save one drawing per step.
+
+    Writes ``step_000.<fmt>``, ``step_001.<fmt>``, ... into ``folder`` (created
+    if needed; ``fmt`` is png, svg or dot) and, with ``gif=True``, the animated
+    ``backward.gif`` (one frame per step, ``duration_ms`` each, the last held
+    three times as long; needs Pillow). ``options`` go to :func:`to_dot`.
+
+    This performs backward on the graph itself: afterwards every ``grad`` is
+    what ``root.backward()`` gives (leaf gradients accumulate). Returns the
+    paths of the step images, in order, then the GIF's.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"export_steps needs a Value, got {type(root).__name__}")
+    if fmt not in _EXPORT_FORMATS:
+        raise ValueError(f"export_steps: fmt must be one of {', '.join(_EXPORT_FORMATS)}; got {fmt!r}")
+    if isinstance(duration_ms, bool) or not isinstance(duration_ms, int) or duration_ms <= 0:
+        raise ValueError(f"export_steps: duration_ms must be a positive whole number, got {duration_ms!r}")
+    if "step" in options:
+        raise TypeError("export_steps draws every step itself; do not pass step=")
+    # Everything that can be refused is refused before any gradient changes.
+    image_module = _import_pillow() if gif else None
+    if fmt != "dot" or gif:
+        dot_program()
+    order = topological_order(root)
+    refuse_if_too_large(len(order), options.get("max_nodes", DEFAULT_MAX_NODES), "export_steps")
+    to_dot(root, **options)  # checks the other options
+
+    steps = list(backward_steps(root))
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    width = max(3, len(str(len(steps) - 1)))
+    paths: list[Path] = []
+    frames: list[bytes] = []
+    for step in steps:
+        text = to_dot(root, step=step, **options)
+        data = text.encode("utf-8") if fmt == "dot" else render(text, fmt)
+        path = target / f"step_{step.index:0{width}d}.{fmt}"
+        write_atomically(path, data)
+        paths.append(path)
+        if gif:
+            frames.append(data if fmt == "png" else render(text, "png"))
+    if gif and image_module is not None:
+        gif_path = target / "backward.gif"
+        write_atomically(gif_path, _animated_gif(image_module, frames, duration_ms))
+        paths.append(gif_path)
+    return paths
+
+
+def _animated_gif(image_module: Any, frames: list[bytes], duration_ms: int) -> bytes:
+    """PNG frames → one looping GIF; frames of different sizes are centred on a
+    white canvas of the largest size (a GIF has one size)."""
+    import io
+
+    images = [image_module.open(io.BytesIO(data)).convert("RGB") for data in frames]
+    width = max(image.width for image in images)
+    height = max(image.height for image in images)
+    canvases = []
+    for image in images:
+        canvas = image_module.new("RGB", (width, height), "white")
+        canvas.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
+        canvases.append(canvas)
+    durations = [duration_ms] * len(canvases)
+    durations[-1] = 3 * duration_ms
+    out = io.BytesIO()
+    canvases[0].save(out, format="GIF", save_all=True, append_images=canvases[1:], duration=durations, loop=0)
+    return out.getvalue()
+
+
+# -- Jupyter --------------------------------------------------------------------
+
+
+class _StepFrame:
+    """A step shown as the drawing above its arithmetic (for Jupyter)."""
+
+    def __init__(self, step: Step, options: dict[str, Any], with_image: bool) -> None:
+        self.step = step
+        self.options = options
+        self.with_image = with_image
+        self._html: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.step)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        if self._html is None:
+            if self.with_image:
+                svg = render(to_dot(self.step.root, step=self.step, **self.options), "svg").decode("utf-8")
+                picture = svg[svg.find("<svg") :]
+            else:
+                picture = (
+                    "<p><i>(install Graphviz's dot program to see the drawing: "
+                    "apt-get install graphviz, brew install graphviz)</i></p>"
+                )
+            self._html = f"<div>{picture}{self.step._repr_html_()}</div>"
+        return self._html
+
+
+def step_through(root: Value, *, delay: float = 1.0, **options: Any) -> Any:
+    """Step through backward in Jupyter: the drawing and the arithmetic, step by step.
+
+    Performs backward on ``root`` (afterwards every ``grad`` is as after
+    ``root.backward()``). With ipywidgets installed (``pip install
+    "chaingrad[widgets]"``) returns a widget: a slider (and a play button) that
+    picks the step to show. Without it, shows the first step with
+    ``display(..., display_id=True)`` and updates that display in place for each
+    following step, ``delay`` seconds apart, then returns None. ``options`` go
+    to :func:`to_dot`. Drawings need Graphviz's ``dot``; without it only the
+    arithmetic is shown.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"step_through needs a Value, got {type(root).__name__}")
+    order = topological_order(root)
+    refuse_if_too_large(len(order), options.get("max_nodes", DEFAULT_MAX_NODES), "step_through")
+    to_dot(root, **options)  # checks the options before any gradient changes
+    try:
+        dot_program()
+        with_image = True
+    except RuntimeError:
+        with_image = False
+    frames = [_StepFrame(step, options, with_image) for step in backward_steps(root)]
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        return _animate_in_place(frames, delay)
+
+    slider = widgets.IntSlider(value=1, min=1, max=len(frames), description="step", continuous_update=False)
+    play = widgets.Play(value=1, min=1, max=len(frames), interval=max(1, int(delay * 1000)))
+    widgets.jslink((play, "value"), (slider, "value"))
+    view = widgets.HTML(value=frames[0]._repr_html_())
+
+    def show(change: dict[str, Any]) -> None:
+        view.value = frames[change["new"] - 1]._repr_html_()
+
+    slider.observe(show, names="value")
+    return widgets.VBox([widgets.HBox([play, slider]), view])
+
+
+def _animate_in_place(frames: list[_StepFrame], delay: float) -> None:
+    try:
+        from IPython.display import display
+    except ImportError:
+        raise MissingPackageError(
+            "step_through is for Jupyter and needs IPython; in a script, print each step of "
+            "backward_steps(root) instead"
+        ) from None
+    handle = display(frames[0], display_id=True)
+    for frame in frames[1:]:
+        time.sleep(delay)
+        if handle is None:  # not inside IPython: display just prints
+            display(frame)
+        else:
+            handle.update(frame)
+
+
+__all__ = ["Edge", "Step", "backward_steps", "export_steps", "step_through"]
