@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from autograd.errors import ChaingradError
 from autograd.graph import topological_order
-from autograd.value import Value, to_float
+from autograd.value import Value, linear, to_float
 
 
 class UsageError(Exception):
@@ -228,13 +228,13 @@ def seed_003_network(y_target: float = 1.0) -> Value:
     b1, b2 = Value(1.0, "b1"), Value(0.0, "b2")
     w1, w2, b = Value(0.5, "w1"), Value(-0.5, "w2"), Value(0.1, "b")
     y = Value(y_target, "y")
-    a1 = w11 * x1 + w12 * x2 + b1
-    a1.label = "a1"
-    a2 = w21 * x1 + w22 * x2 + b2
-    a2.label = "a2"
+    # each pre-activation is ONE node, as in the seed: a1 = w11·x1 + w12·x2 + b1
+    a1 = linear([w11, w12], [x1, x2], b1)
+    a2 = linear([w21, w22], [x1, x2], b2)
+    a1.label, a2.label = "a1", "a2"
     h1, h2 = a1.sigmoid(), a2.sigmoid()
     h1.label, h2.label = "h1", "h2"
-    a = w1 * h1 + w2 * h2 + b
+    a = linear([w1, w2], [h1, h2], b)
     a.label = "a"
     yhat = a.sigmoid()
     yhat.label = "yhat"
