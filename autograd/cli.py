@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from autograd.errors import ChaingradError
 from autograd.graph import topological_order
-from autograd.value import Value, linear, to_float
+from autograd.value import Parameter, Value, linear, to_float
 
 
 class UsageError(Exception):
@@ -224,9 +224,10 @@ def seed_003_network(y_target: float = 1.0) -> Value:
     target y are ours (the seed leaves them symbolic).
     """
     x1, x2 = Value(1.0, "x1"), Value(-1.0, "x2")
-    w11, w12, w21, w22 = Value(1.0, "w11"), Value(-2.0, "w12"), Value(-1.0, "w21"), Value(1.0, "w22")
-    b1, b2 = Value(1.0, "b1"), Value(0.0, "b2")
-    w1, w2, b = Value(0.5, "w1"), Value(-0.5, "w2"), Value(0.1, "b")
+    P = Parameter  # weights and biases: drawn in their own colour
+    w11, w12, w21, w22 = P(1.0, "w11"), P(-2.0, "w12"), P(-1.0, "w21"), P(1.0, "w22")
+    b1, b2 = P(1.0, "b1"), P(0.0, "b2")
+    w1, w2, b = P(0.5, "w1"), P(-0.5, "w2"), P(0.1, "b")
     y = Value(y_target, "y")
     # each pre-activation is ONE node, as in the seed: a1 = w11·x1 + w12·x2 + b1
     a1 = linear([w11, w12], [x1, x2], b1)
