@@ -110,11 +110,13 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     grads: dict[Value, Any] = {output: 1.0}
     for node in reversed(topological_order(output)):
         g = grads.get(node)
-        if g is None or not node.inputs:
+        if g is None:
             continue
         number = g.data if isinstance(g, Value) else g
-        if number - number != 0.0:
+        if number - number != 0.0:  # checked on every node, leaves included, as in backward
             raise _non_finite(node, number)
+        if not node.inputs:
+            continue
         locals_ = local_grads_of(node) if create_graph else node.local_grads
         for child, local in zip(node.inputs, locals_):
             contribution = g * local
