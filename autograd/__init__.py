@@ -29,7 +29,16 @@ from autograd.errors import (
 from autograd.graph import backward, grad, propagate, topological_order, zero_grad
 from autograd.naming import node_names
 from autograd.ops import OPS, TABLE, Op
-from autograd.value import Parameter, Value, constant, is_grad_enabled, linear, no_grad, sum_values
+from autograd.value import (
+    Parameter,
+    Value,
+    constant,
+    is_grad_enabled,
+    linear,
+    logsumexp,
+    no_grad,
+    sum_values,
+)
 
 __version__ = "0.1.0"
 
@@ -85,6 +94,7 @@ __all__ = [
     "grad",
     "is_grad_enabled",
     "linear",
+    "logsumexp",
     "no_grad",
     "node_names",
     "propagate",

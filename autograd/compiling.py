@@ -92,6 +92,7 @@ gradient of the mean loss into each parameter's ``.grad``.
 from __future__ import annotations
 
 import builtins
+import functools
 import html
 import math
 import re
@@ -103,7 +104,9 @@ from autograd.errors import ChaingradError, DomainError, GraphTooLargeError, Non
 from autograd.graph import grad as engine_grad
 from autograd.graph import topological_order
 from autograd.ops import OPS
+from autograd.ops import logsumexp as stable_logsumexp
 from autograd.ops import sigmoid as stable_sigmoid
+from autograd.ops import softplus as stable_softplus
 from autograd.value import Value, is_grad_enabled, to_float
 
 __all__ = [
@@ -203,6 +206,7 @@ TEMPLATES: dict[str, Template] = {
     "sqrt":   Template(lambda a: f"sqrt({a})", lambda a, out: (f"0.5 / {out}",)),
     "tanh":   Template(lambda a: f"tanh({a})", lambda a, out: (f"1.0 - {out} * {out}",)),
     "sigmoid": Template(lambda a: f"sigmoid({a})", lambda a, out: (f"{out} * (1.0 - {out})",)),
+    "softplus": Template(lambda a: f"softplus({a})", lambda a, out: (f"sigmoid({a})",)),
     "relu":   Template(lambda a: f"{a} if {a} > 0.0 else 0.0",
                        lambda a, out: (f"1.0 if {a} > 0.0 else 0.0",),
                        numpy_forward=lambda a: f"where({a} > 0.0, {a}, 0.0)",
@@ -219,6 +223,8 @@ TEMPLATES: dict[str, Template] = {
     "cos":    Template(lambda a: f"cos({a})", lambda a, out: (f"-sin({a})",)),
     "sum":    Template(lambda xs: list(xs), lambda xs, out: ("1.0",) * len(xs), overflows=True),
     "linear": Template(_linear_terms, _linear_local, overflows=True),
+    "logsumexp": Template(lambda xs: f"logsumexp(({', '.join(xs)},))",
+                          lambda xs, out: tuple([f"exp({x} - {out})" for x in xs])),
 }
 # fmt: on
 
@@ -400,11 +406,14 @@ class _Generator:
         for start in range(0, len(names), 8):
             self.add(", ".join(names[start : start + 8]) + ",", indent)
 
-    def write(self, arg_grads: bool) -> _Variant:
+    def write(self, arg_grads: bool, grads: bool = True) -> _Variant:
         nodes = self.nodes
         # needed[k]: node k leads to a gradient someone asked for; only those get backward lines
+        # (none at all for the forward-only form, grads=False)
         needed = [False] * len(nodes)
         for k, node in enumerate(nodes):
+            if not grads:
+                break
             if node.kind == "op":
                 needed[k] = any(needed[i] for i in node.inputs)
             else:
@@ -600,6 +609,8 @@ _FLOAT_FUNCTIONS: dict[str, Any] = {
     "sin": math.sin,
     "cos": math.cos,
     "sigmoid": stable_sigmoid,  # the engine's own σ, so the numbers match bit for bit
+    "softplus": stable_softplus,
+    "logsumexp": stable_logsumexp,
     "abs": builtins.abs,
     "zip": builtins.zip,
     "domain_error": _domain_error,
@@ -624,6 +635,15 @@ def _numpy_functions(np: Any) -> dict[str, Any]:
         e = np.exp(-np.abs(x))
         return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
+    def softplus(x: Any) -> Any:
+        """The engine's softplus over arrays: max(x, 0) + log1p(e^-|x|)."""
+        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+    def logsumexp(xs: tuple[Any, ...]) -> Any:
+        """The engine's logsumexp, sample by sample: m + log Σ e^(xi - m)."""
+        m = functools.reduce(np.maximum, xs)
+        return m + np.log(sum([np.exp(x - m) for x in xs]))
+
     return {
         "exp": np.exp,
         "log": np.log,
@@ -632,6 +652,8 @@ def _numpy_functions(np: Any) -> dict[str, Any]:
         "sin": np.sin,
         "cos": np.cos,
         "sigmoid": sigmoid,
+        "softplus": softplus,
+        "logsumexp": logsumexp,
         "abs": np.abs,
         "sign": np.sign,
         "where": np.where,
@@ -705,18 +727,20 @@ class CompiledGraph:
         self.params = params
         self.n_args = len(arg_labels)
         self._check_every_call = check
-        self._variants: dict[tuple[bool, bool, bool], _Variant] = {}
+        self._variants: dict[tuple[bool, bool, bool, bool], _Variant] = {}
         self._readable = self._variant(numpy=False, loop=False, arg_grads=True)
         self.source: str = self._readable.source
 
     # -- the generated code ------------------------------------------------------
 
-    def _variant(self, numpy: bool, loop: bool, arg_grads: bool, build: bool = True) -> _Variant:
-        key = (numpy, loop, arg_grads)
+    def _variant(
+        self, numpy: bool, loop: bool, arg_grads: bool, build: bool = True, grads: bool = True
+    ) -> _Variant:
+        key = (numpy, loop, arg_grads, grads)
         variant = self._variants.get(key)
         if variant is None:
             generator = _Generator(self._nodes, self.n_args, len(self.params), numpy, loop)
-            variant = generator.write(arg_grads)
+            variant = generator.write(arg_grads, grads)
             self._variants[key] = variant
         if build and variant.function is None:
             variant.function = _build(variant, _numpy_functions(_numpy()) if numpy else _FLOAT_FUNCTIONS)
@@ -853,8 +877,13 @@ class CompiledGraph:
         total = math.fsum(result.value)
         return total / len(result.value) if reduce == "mean" else total
 
+    def values(self, *columns: Any, backend: str = "numpy") -> Any:
+        """The output for each sample, forward only (no backward lines run):
+        predictions, say. An array with the NumPy backend, else a list."""
+        return self._batch(columns, "sum", backend, arg_grads=False, grads=False).value
+
     def _batch(
-        self, columns: Sequence[Any], reduce: str | None, backend: str, arg_grads: bool
+        self, columns: Sequence[Any], reduce: str | None, backend: str, arg_grads: bool, grads: bool = True
     ) -> CompiledResult:
         if reduce not in _REDUCTIONS:
             raise ValueError(f"reduce must be 'sum', 'mean' or None, got {reduce!r}")
@@ -863,7 +892,7 @@ class CompiledGraph:
         numpy = backend == "numpy"
         data, n = self._columns(columns, numpy)
         if numpy:
-            result = self._batch_numpy(data, n, reduce, arg_grads)
+            result = self._batch_numpy(data, n, reduce, arg_grads, grads)
         elif reduce is None:
             rows = []
             for i, xs in enumerate(zip(*data)):
@@ -877,13 +906,15 @@ class CompiledGraph:
                 tuple(list(g) for g in zip(*(r.param_grads for r in rows))),
             )
         else:
-            result = self._batch_loop(data, n, reduce, arg_grads)
-        if self._check_every_call:
+            result = self._batch_loop(data, n, reduce, arg_grads, grads)
+        if self._check_every_call and grads:
             self._compare_batch(data, n, reduce, arg_grads, result)
         return result
 
-    def _batch_loop(self, data: list[Any], n: int, reduce: str, arg_grads: bool) -> CompiledResult:
-        variant = self._variant(numpy=False, loop=True, arg_grads=arg_grads)
+    def _batch_loop(
+        self, data: list[Any], n: int, reduce: str, arg_grads: bool, grads: bool = True
+    ) -> CompiledResult:
+        variant = self._variant(numpy=False, loop=True, arg_grads=arg_grads, grads=grads)
         try:
             values, grads, param_grads = variant.function(*data, self._param_values())  # type: ignore[misc]
         except (ArithmeticError, ValueError, _OutsideDomain, _NotFinite):
@@ -897,9 +928,11 @@ class CompiledGraph:
             param_grads = tuple(g / n for g in param_grads)
         return CompiledResult(values, grads, param_grads)
 
-    def _batch_numpy(self, data: list[Any], n: int, reduce: str | None, arg_grads: bool) -> CompiledResult:
+    def _batch_numpy(
+        self, data: list[Any], n: int, reduce: str | None, arg_grads: bool, grads: bool = True
+    ) -> CompiledResult:
         np = _numpy()
-        variant = self._variant(numpy=True, loop=False, arg_grads=arg_grads)
+        variant = self._variant(numpy=True, loop=False, arg_grads=arg_grads, grads=grads)
         params = np.array(self._param_values(), dtype=np.float64)  # unpacks into NumPy scalars
         try:
             # overflow, 0/0, log(0), sqrt(-1) ... raise instead of giving inf or NaN

@@ -61,6 +61,23 @@ class OutsideDomain(ValueError):
     """Raised by a forward rule with a message that explains the domain."""
 
 
+def exp_of(x: Any) -> Any:
+    """e^x of a float, or of a Value (building a node)."""
+    return math.exp(x) if type(x) is float else x.exp()
+
+
+def sigmoid_of(x: Any) -> Any:
+    """σ of a float, or of a Value (building a node)."""
+    return sigmoid(x) if type(x) is float else x.sigmoid()
+
+
+def softplus(x: float) -> float:
+    """log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): e^-|x| <= 1 never overflows,
+    and log1p keeps the tail exact, so softplus(800) is 800.0 and
+    softplus(-800) is e^-800 (rounded to 0.0)."""
+    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
+
+
 def power(a: float, n: float) -> float:
     """a ** n over the reals: refuses what would be complex or infinite."""
     if a < 0.0 and n != int(n):
@@ -84,6 +101,25 @@ def power_by_value(a: float, b: float) -> float:
 def _sum(xs: tuple[float, ...]) -> float:
     """x1 + ... + xn, added left to right like a chain of ``+``."""
     return sum(xs, 0.0)
+
+
+def logsumexp(xs: tuple[float, ...]) -> float:
+    """log(e^x1 + ... + e^xn), computed as m + log Σ e^(xi - m) with m = max xi,
+    so no e^(xi - m) exceeds 1 and nothing overflows."""
+    m = max(xs)
+    return m + math.log(sum([math.exp(x - m) for x in xs], 0.0))
+
+
+def _softmax(xs: tuple[Any, ...], out: Any) -> tuple[Any, ...]:
+    """∂ logsumexp/∂xi = softmax(x)i = e^(xi - m) / Σj e^(xj - m), for m = max x.
+
+    Any shift m gives the same function, so this is exact on Values too; the
+    shift and the explicit division keep the floats summing to 1 to rounding.
+    """
+    m = max(xs)
+    exps = [exp_of(x - m) for x in xs]
+    total = sum(exps[1:], exps[0])
+    return tuple([e / total for e in exps])
 
 
 def _linear(xs: tuple[float, ...]) -> float:
@@ -150,6 +186,8 @@ TABLE: tuple[Op, ...] = (
        "tanh x;  d/dx = 1 - tanh²x"),
     Op("sigmoid", sigmoid,                           lambda a, out: (out * (1.0 - out),),
        "σ(x) = 1/(1+e^-x);  d/dx = σ(x)(1-σ(x))"),
+    Op("softplus", softplus,                         lambda a, out: (sigmoid_of(a),),
+       "log(1 + e^x) (a smooth relu);  d/dx = σ(x)"),
     Op("relu",    lambda a: a if a > 0.0 else 0.0,   lambda a, out: (1.0 if a > 0.0 else 0.0,),
        "max(x, 0);  d/dx = 1 if x > 0 else 0 (we take 0 at x = 0)"),
     Op("leaky_relu", lambda a, s: a if a > 0.0 else s * a,
@@ -163,6 +201,8 @@ TABLE: tuple[Op, ...] = (
        "cos x;  d/dx = -sin x"),
     Op("sum",     _sum,                              lambda xs, out: (1.0,) * len(xs),
        "x1 + ... + xn;  ∂/∂xi = 1", arity=None),
+    Op("logsumexp", logsumexp,                       _softmax,
+       "log Σ e^xi;  ∂/∂xi = e^(xi - out) = softmax(x)i", arity=None),
     Op("linear",  _linear,                           _linear_local,
        "Σ wi·xi + b;  ∂/∂wi = xi, ∂/∂xi = wi, ∂/∂b = 1", arity=None),
 )

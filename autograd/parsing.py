@@ -58,6 +58,7 @@ FUNCTIONS: dict[str, Callable[[Value], Value]] = {
     "sqrt": Value.sqrt,
     "tanh": Value.tanh,
     "sigmoid": Value.sigmoid,
+    "softplus": Value.softplus,
     "relu": Value.relu,
     "abs": Value.abs,
     "sin": Value.sin,

@@ -183,6 +183,7 @@ class Value:
     sqrt: Callable[[Value], Value]
     tanh: Callable[[Value], Value]
     sigmoid: Callable[[Value], Value]
+    softplus: Callable[[Value], Value]
     relu: Callable[[Value], Value]
     abs: Callable[[Value], Value]
     sin: Callable[[Value], Value]
@@ -381,7 +382,7 @@ for _symbol, _dunder in (("+", "add"), ("-", "sub"), ("*", "mul"), ("/", "truedi
     setattr(Value, f"__{_dunder}__", _forward)
     setattr(Value, f"__r{_dunder}__", _reflected)
 Value.__neg__ = _unary_method(OPS["neg"])  # type: ignore[method-assign]
-for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos"):
+for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "softplus", "relu", "abs", "sin", "cos"):
     setattr(Value, _name, _unary_method(OPS[_name]))
 Value.__abs__ = Value.abs  # type: ignore[method-assign]
 
@@ -395,6 +396,16 @@ def sum_values(values: Iterable[Any]) -> Value:
     if not inputs:
         raise ValueError("sum of no values: give at least one")
     return _apply_variadic(OPS["sum"], inputs)
+
+
+def logsumexp(values: Iterable[Any]) -> Value:
+    """log(e^x1 + ... + e^xn) as ONE node, computed without overflow; its local
+    derivatives are the softmax: ∂/∂xi = e^xi / Σ e^xj. Softmax cross-entropy
+    is ``logsumexp(z) - z[c]``."""
+    inputs = tuple(v if isinstance(v, Value) else constant(v) for v in values)
+    if not inputs:
+        raise ValueError("logsumexp of no values: give at least one")
+    return _apply_variadic(OPS["logsumexp"], inputs)
 
 
 def linear(weights: Sequence[Any], inputs: Sequence[Any], bias: Any) -> Value:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from autograd import DomainError, Value, constant, sum_values
+from autograd import DomainError, Value, constant, logsumexp, sum_values
 
 LOSS_LABEL = "L"
 
@@ -215,40 +215,19 @@ def binary_cross_entropy(predictions: Any, targets: Any, eps: float | None = Non
 def binary_cross_entropy_with_logits(predictions: Any, targets: Any) -> Value:
     """Binary cross-entropy of p = σ(z), computed from the score z without forming p.
 
-    Per sample, -[y log σ(z) + (1 - y) log(1 - σ(z))] = softplus(z) - y·z, and
-
-        softplus(z) = log(1 + e^z) = max(z, 0) + log(1 + e^-|z|),
-
-    which never overflows (e^-|z| <= 1) and never takes log 0: z = ±800 is fine.
-    We resolve max and |·| by the sign of z (a constant decision, like a
-    branch in code): z·(1 - y) + log(1 + e^-z) for z >= 0 and
-    -z·y + log(1 + e^z) for z < 0. Both are smooth, so the gradient is exactly
-    ∂/∂z = σ(z) - y everywhere, z = 0 included (max and |·| built from relu
-    and abs would give their subgradient 0 there instead). The mean over the
-    samples; PyTorch's ``F.binary_cross_entropy_with_logits``.
+    Per sample, -[y log σ(z) + (1 - y) log(1 - σ(z))] = softplus(z) - y·z, where
+    softplus(z) = log(1 + e^z) is one op of the engine, computed stably
+    (z = ±800 is fine) with the smooth derivative σ(z). So ∂/∂z = σ(z) - y
+    everywhere, z = 0 included, and the graph has the same shape whatever the
+    data (it compiles). The mean over the samples; PyTorch's
+    ``F.binary_cross_entropy_with_logits``.
     """
     who = "binary_cross_entropy_with_logits"
     zs, ts, _ = _pairs(predictions, targets, who)
     terms: list[Value] = []
     for i, (z, t) in enumerate(zip(zs, ts)):
         _check_probability_target(t, f"target {i}", who)
-        numeric = not isinstance(t, Value)
-        if z.data >= 0.0:
-            softplus_tail = (1.0 + (-z).exp()).log()  # log(1 + e^-z)
-            if numeric and t == 1.0:
-                terms.append(softplus_tail)
-            elif numeric and t == 0.0:
-                terms.append(z + softplus_tail)
-            else:
-                terms.append(z * (1.0 - t) + softplus_tail)
-        else:
-            softplus_tail = (1.0 + z.exp()).log()  # log(1 + e^z)
-            if numeric and t == 0.0:
-                terms.append(softplus_tail)
-            elif numeric and t == 1.0:
-                terms.append(softplus_tail - z)
-            else:
-                terms.append(softplus_tail - z * t)
+        terms.append(z.softplus() - z * t)
     return _labelled(sum_values(terms) / len(zs))
 
 
@@ -270,9 +249,9 @@ def cross_entropy(logits: Any, classes: Any) -> Value:
     scores for one sample), ``classes`` the class indices (0 .. k-1). This is
     -log softmax(z)_c, and ∂/∂z_j = softmax(z)_j - [j = c].
 
-    For stability we subtract m = max_j z_j (taken as a constant number) from
-    every logit before exp: log Σ e^(z_j) - z_c = log Σ e^(z_j - m) - (z_c - m),
-    and no e^(z_j - m) exceeds 1. PyTorch's ``F.cross_entropy``.
+    log Σ e^(z_j) is the engine's ``logsumexp`` op, computed without overflow
+    and with the softmax as its local derivatives, so the graph has the same
+    shape whatever the logits (it compiles). PyTorch's ``F.cross_entropy``.
     """
     who = "cross_entropy"
     rows = _as_list(logits, "logits", who)
@@ -295,10 +274,7 @@ def cross_entropy(logits: Any, classes: Any) -> Value:
         elif len(zs) != k:
             raise ValueError(f"{who}: sample {i} has {len(zs)} logits but sample 0 has {k}; they must match")
         index = _class_index(c, k, f"class {i}", who)
-        m = max(z.data for z in zs)
-        shifted = [z - m for z in zs]
-        log_sum_exp = sum_values([s.exp() for s in shifted]).log()
-        terms.append(log_sum_exp - shifted[index])
+        terms.append(logsumexp(zs) - zs[index])
     return _labelled(sum_values(terms) / len(rows))
 
 
