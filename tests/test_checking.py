@@ -21,6 +21,7 @@ from autograd import (
     Value,
     is_grad_enabled,
     linear,
+    logsumexp,
     no_grad,
     sum_values,
 )
@@ -113,6 +114,12 @@ CASES = {
     "abs": (lambda a: a.abs(), torch.abs, (-0.4,)),
     "sin": (lambda a: a.sin(), torch.sin, (0.4,)),
     "cos": (lambda a: a.cos(), torch.cos, (0.4,)),
+    "softplus": (lambda a: a.softplus(), torch.nn.functional.softplus, (-0.7,)),
+    "logsumexp": (
+        lambda a, b, c: logsumexp([a, b, c]),
+        lambda a, b, c: torch.logsumexp(torch.stack([a, b, c]), 0),
+        (0.1, -0.2, 0.3),
+    ),
     "sum": (lambda a, b, c: sum_values([a, b, c]), lambda a, b, c: a + b + c, (0.1, -0.2, 0.3)),
     "linear": (
         lambda w1, w2, x1, x2, b: linear([w1, w2], [x1, x2], b),
