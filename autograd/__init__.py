@@ -61,6 +61,14 @@ _TOOLS = {
     "parse": "autograd.parsing",
     "compile": "autograd.compiling",
     "CompiledGraph": "autograd.compiling",
+    "CompiledResult": "autograd.compiling",
+    # errors that belong to one tool (all are ChaingradError subclasses)
+    "LabelError": "autograd.explaining",
+    "GraphvizError": "autograd.drawing",
+    "GraphvizNotFoundError": "autograd.drawing",
+    "MissingPackageError": "autograd.drawing",
+    "CompileError": "autograd.compiling",
+    "TraceMismatchError": "autograd.compiling",
 }
 
 
