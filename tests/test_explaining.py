@@ -9,9 +9,9 @@ import re
 import time
 
 import pytest
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from torch_or_skip import torch
 
 from autograd import GraphTooLargeError, Value, linear, sum_values
 from autograd.explaining import Explanation, LabelError, count_paths, explain, latex_symbol

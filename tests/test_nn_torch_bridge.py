@@ -3,12 +3,14 @@
 import sys
 
 import pytest
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from torch_or_skip import HAVE_TORCH, REASON, torch
 
 import nn
 from autograd import sum_values
+
+needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason=REASON)
 
 MODELS = {
     "mlp tanh": lambda: nn.MLP(3, [5, 4, 2], activation="tanh", seed=1),
@@ -27,6 +29,7 @@ def outputs(out):
     return out if isinstance(out, list) else [out]
 
 
+@needs_torch
 @pytest.mark.parametrize("name", list(MODELS))
 @given(x=st.lists(st.floats(-3, 3), min_size=3, max_size=3))
 def test_outputs_and_gradients_equal_chaingrad(name, x):
@@ -50,6 +53,7 @@ def test_outputs_and_gradients_equal_chaingrad(name, x):
     assert [p.grad for p in model.parameters()] == pytest.approx(torch_grads, rel=1e-9, abs=1e-12)
 
 
+@needs_torch
 def test_weights_land_where_the_matrix_form_puts_them():
     layer = nn.Layer(2, 2, activation=None)
     layer.load_state_dict({"N0.w1": 1, "N0.w2": -2, "N0.b": 1, "N1.w1": -1, "N1.w2": 1, "N1.b": 0})
