@@ -251,13 +251,22 @@ def _describe(v: Value) -> str:
 
 
 def _domain_error(
-    op: Op, inputs: Sequence[Value], params: Sequence[float], exc: Exception | None
+    op: Op,
+    inputs: Sequence[Value],
+    params: Sequence[float],
+    exc: Exception | None,
+    in_derivative: bool = False,
 ) -> DomainError:
     """The error for an op applied outside its domain: names the op, the input
     values with their labels, and the rule that was broken."""
     args = ", ".join([_describe(v) for v in inputs] + [repr(p) for p in params])
     if exc is None:
         why = "the result is not a finite number (it overflowed or is NaN)"
+    elif in_derivative:
+        why = (
+            f"the value is fine but its local derivative is infinite or undefined here ({op.math}); "
+            "under autograd.no_grad() the value alone can be computed"
+        )
     elif isinstance(exc, OverflowError):
         why = "the result overflows a float"
     elif isinstance(exc, OutsideDomain) or not op.domain:
@@ -294,6 +303,7 @@ def _make(
 
 def _apply_unary(op: Op, x: Value) -> Value:
     a = x.data
+    out = None
     try:
         out = op.forward(a)
         if out - out != 0.0:
@@ -302,12 +312,13 @@ def _apply_unary(op: Op, x: Value) -> Value:
     except (ArithmeticError, ValueError) as exc:
         if isinstance(exc, DomainError):
             raise
-        raise _domain_error(op, (x,), (), exc) from None
+        raise _domain_error(op, (x,), (), exc, in_derivative=out is not None) from None
     return _make(out, op, (x,), local, ())
 
 
 def _apply_with_param(op: Op, x: Value, p: float) -> Value:
     a = x.data
+    out = None
     try:
         out = op.forward(a, p)
         if out - out != 0.0:
@@ -316,13 +327,14 @@ def _apply_with_param(op: Op, x: Value, p: float) -> Value:
     except (ArithmeticError, ValueError) as exc:
         if isinstance(exc, DomainError):
             raise
-        raise _domain_error(op, (x,), (p,), exc) from None
+        raise _domain_error(op, (x,), (p,), exc, in_derivative=out is not None) from None
     return _make(out, op, (x,), local, (p,))
 
 
 def _apply_binary(op: Op, x: Value, y: Value) -> Value:
     a = x.data
     b = y.data
+    out = None
     try:
         out = op.forward(a, b)
         if out - out != 0.0:
@@ -331,12 +343,13 @@ def _apply_binary(op: Op, x: Value, y: Value) -> Value:
     except (ArithmeticError, ValueError) as exc:
         if isinstance(exc, DomainError):
             raise
-        raise _domain_error(op, (x, y), (), exc) from None
+        raise _domain_error(op, (x, y), (), exc, in_derivative=out is not None) from None
     return _make(out, op, (x, y), local, ())
 
 
 def _apply_variadic(op: Op, inputs: tuple[Value, ...]) -> Value:
     xs = tuple([v.data for v in inputs])
+    out = None
     try:
         out = op.forward(xs)
         if out - out != 0.0:
@@ -345,7 +358,7 @@ def _apply_variadic(op: Op, inputs: tuple[Value, ...]) -> Value:
     except (ArithmeticError, ValueError) as exc:
         if isinstance(exc, DomainError):
             raise
-        raise _domain_error(op, inputs, (), exc) from None
+        raise _domain_error(op, inputs, (), exc, in_derivative=out is not None) from None
     return _make(out, op, inputs, local, ())
 
 
