@@ -73,13 +73,20 @@ def _non_finite(node: Value, g: float) -> NonFiniteGradientError:
     )
 
 
-def backward(root: Value) -> None:
-    """``root.backward()``: see :meth:`Value.backward`."""
-    order = topological_order(root)
+def start_backward(order: list[Value]) -> None:
+    """The start of a backward pass over ``order`` (a topological order, root
+    last): reset the gradients of intermediate nodes, then seed
+    ∂root/∂root = 1. Leaf gradients are kept, so they accumulate."""
     for node in order:
         if node.inputs:
             node.grad = 0.0
-    root.grad += 1.0
+    order[-1].grad += 1.0
+
+
+def backward(root: Value) -> None:
+    """``root.backward()``: see :meth:`Value.backward`."""
+    order = topological_order(root)
+    start_backward(order)
     for node in reversed(order):
         propagate(node)
 

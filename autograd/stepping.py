@@ -36,7 +36,7 @@ from autograd.drawing import (
     to_dot,
     write_atomically,
 )
-from autograd.graph import propagate, topological_order
+from autograd.graph import propagate, start_backward, topological_order
 from autograd.naming import node_names
 from autograd.value import Value
 
@@ -241,10 +241,7 @@ def backward_steps(root: Value) -> Iterator[Step]:
 
 def _steps(run: _Run) -> Iterator[Step]:
     order, index = run.order, run.index
-    for node in order:
-        if node.inputs:
-            node.grad = 0.0
-    run.root.grad += 1.0
+    start_backward(order)
     run.start_grads.extend(node.grad for node in order)
     received: set[Value] = set()  # inputs that got a contribution in this pass
     names = run.names
