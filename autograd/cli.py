@@ -314,7 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dataset", default="moons", help=f"one of {', '.join(DATASETS)} (default moons)")
     train.add_argument("--samples", type=int, default=100, help="number of points (default 100)")
     train.add_argument("--hidden", default="16,16", help="hidden layer sizes (default 16,16)")
-    train.add_argument("--activation", default="tanh", choices=["tanh", "sigmoid", "relu", "leaky_relu"])
+    activations = ["tanh", "sigmoid", "relu", "leaky_relu", "prelu"]
+    train.add_argument("--activation", default="tanh", choices=activations)
     train.add_argument("--loss", help="loss name (default: BCE with logits, or mse for `linear`)")
     train.add_argument("--optimizer", default="adam", choices=["sgd", "adam"])
     train.add_argument("--epochs", type=int, default=100)

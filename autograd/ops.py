@@ -193,6 +193,10 @@ TABLE: tuple[Op, ...] = (
     Op("leaky_relu", lambda a, s: a if a > 0.0 else s * a,
                                                      lambda a, out, s: (1.0 if a > 0.0 else s,),
        "x if x > 0 else s·x (pReLU);  d/dx = 1 if x > 0 else s", params=("slope",)),
+    Op("prelu",   lambda a, s: a if a > 0.0 else s * a,
+                                                     lambda a, s, out: (1.0 if a > 0.0 else s, 0.0 if a > 0.0 else a),
+       "x if x > 0 else α·x, α an input that is learned (pReLU);  ∂/∂x = 1 if x > 0 else α, "
+       "∂/∂α = 0 if x > 0 else x", arity=2),
     Op("abs",     abs,                               lambda a, out: (1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0,),
        "|x|;  d/dx = sign(x) (we take 0 at x = 0)"),
     Op("sin",     math.sin,                          lambda a, out: (cos(a),),

@@ -206,6 +206,11 @@ class Value:
         """number ** Value: the number becomes a constant leaf."""
         return _apply_binary(_POW, constant(base), self)
 
+    def prelu(self, alpha: Any) -> Value:
+        """pReLU: x if x > 0 else α·x, where α is an input (a Value a model
+        learns, or a number); ∂/∂x = 1 if x > 0 else α, ∂/∂α = 0 if x > 0 else x."""
+        return _apply_binary(_PRELU, self, alpha if isinstance(alpha, Value) else constant(alpha))
+
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope·x (pReLU when slope is learned elsewhere);
         d/dx = 1 if x > 0 else slope."""
@@ -389,6 +394,7 @@ def _unary_method(op: Op) -> Callable[[Value], Value]:
 _POW = OPS["pow"]
 _POW_N = OPS["**"]
 _LEAKY = OPS["leaky_relu"]
+_PRELU = OPS["prelu"]
 
 for _symbol, _dunder in (("+", "add"), ("-", "sub"), ("*", "mul"), ("/", "truediv")):
     _forward, _reflected = _binary_methods(OPS[_symbol])

@@ -7,11 +7,10 @@ rule (σ'(z) = σ(z)(1 - σ(z)), tanh'(z) = 1 - tanh²(z), ...):
 * ``tanh``:       h = tanh z,                  f'(z) = 1 - h²
 * ``relu``:       h = max(z, 0),               f'(z) = 1 if z > 0 else 0
 * ``leaky_relu``: h = z if z > 0 else slope·z, f'(z) = 1 if z > 0 else slope
+* ``prelu``:      h = z if z > 0 else α·z with α learned, one per neuron (seed
+  002's pReLU(x) = max(x, 0) + α min(0, x)); ∂h/∂z = 1 or α, ∂h/∂α = 0 or z.
+  α is a Parameter labelled ``...alpha`` that starts at ``slope``.
 * ``linear`` (or ``None``): h = z, no node at all.
-
-pReLU is leaky_relu whose slope is learned; here the slope is a fixed number
-you choose (``slope=0.2``), because the engine's ``leaky_relu`` keeps it as a
-parameter of the op, not as an input.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from collections.abc import Callable
 
 from autograd import Value
 
-ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
+ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "linear")
 """The names a Neuron, Layer or MLP accepts (``None`` means ``"linear"``)."""
 
 DEFAULT_SLOPE = 0.01
@@ -44,11 +43,6 @@ def check_activation(activation: str | None) -> str | None:
         return None
     if name in ACTIVATIONS:
         return name
-    if name == "prelu":
-        raise ValueError(
-            "activation 'prelu': use 'leaky_relu' with slope=α; chaingrad keeps the slope fixed "
-            "(it is a number of the op, not a learned input)"
-        )
     raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)} or None")
 
 
@@ -65,10 +59,15 @@ def check_slope(slope: float) -> float:
 def activation_function(
     activation: str | None, slope: float = DEFAULT_SLOPE
 ) -> Callable[[Value], Value] | None:
-    """The Value method that applies ``activation`` (``None`` for linear: no node)."""
+    """The Value method that applies ``activation`` (``None`` for linear: no node).
+
+    ``prelu`` has a learned input of its own, so a Neuron applies it itself.
+    """
     name = check_activation(activation)
     if name is None:
         return None
+    if name == "prelu":
+        raise ValueError("prelu needs its learned α: a Neuron applies it with z.prelu(alpha)")
     if name == "leaky_relu":
         s = check_slope(slope)
         return lambda z: z.leaky_relu(s)

@@ -100,7 +100,13 @@ class Neuron(Module):
             Parameter(draw(init, self.nin, fan_out, rng), label=f"{scope}w{i}") for i in range(1, nin + 1)
         ]
         self.b = Parameter(draw(bias_init, self.nin, fan_out, rng), label=f"{scope}b")
-        self._activate = activation_function(self.activation, self.slope)
+        # pReLU learns its slope α: a parameter of this neuron, starting at `slope`
+        self.alpha = Parameter(self.slope, label=f"{scope}alpha") if self.activation == "prelu" else None
+        if self.alpha is not None:
+            alpha = self.alpha
+            self._activate: Any = lambda z: z.prelu(alpha)
+        else:
+            self._activate = activation_function(self.activation, self.slope)
         self._z_label = scope + self.PRE_ACTIVATION_LABEL
         self._out_label = scope + self.OUTPUT_LABEL
 
@@ -119,14 +125,21 @@ class Neuron(Module):
         return h
 
     def parameters(self) -> list[Parameter]:
-        return [*self.w, self.b]
+        return [*self.w, self.b] if self.alpha is None else [*self.w, self.b, self.alpha]
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "activation": self.activation, "slope": self.slope, "name": self.name}
 
-    def torch_layers(self) -> list[tuple[list[list[float]], list[float], str | None, float]]:
+    def torch_layers(self) -> list[tuple[list[list[float]], list[float], str | None, Any]]:
         """``(weights rows, biases, activation, slope)`` per layer, for :mod:`nn.torch_bridge`."""
-        return [([[w.data for w in self.w]], [self.b.data], self.activation, self.slope)]
+        return [([[w.data for w in self.w]], [self.b.data], self.activation, self._slopes([self]))]
+
+    @staticmethod
+    def _slopes(neurons: Sequence[Neuron]) -> Any:
+        """leaky_relu's fixed slope, or the learned α of each neuron for prelu."""
+        if neurons[0].alpha is None:
+            return neurons[0].slope
+        return [n.alpha.data for n in neurons if n.alpha is not None]
 
 
 class Layer(Module):
@@ -190,9 +203,9 @@ class Layer(Module):
             "name": self.name,
         }
 
-    def torch_layers(self) -> list[tuple[list[list[float]], list[float], str | None, float]]:
+    def torch_layers(self) -> list[tuple[list[list[float]], list[float], str | None, Any]]:
         weights = [[w.data for w in n.w] for n in self.neurons]
-        return [(weights, [n.b.data for n in self.neurons], self.activation, self.slope)]
+        return [(weights, [n.b.data for n in self.neurons], self.activation, Neuron._slopes(self.neurons))]
 
 
 class MLP(Module):
@@ -269,7 +282,7 @@ class MLP(Module):
             "name": self.name,
         }
 
-    def torch_layers(self) -> list[tuple[list[list[float]], list[float], str | None, float]]:
+    def torch_layers(self) -> list[tuple[list[list[float]], list[float], str | None, Any]]:
         return [spec for layer in self.layers for spec in layer.torch_layers()]
 
 

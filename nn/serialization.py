@@ -143,13 +143,21 @@ def _parse(text: str, source: str) -> dict[str, Any]:
 def _expected_count(model: str, config: dict[str, Any]) -> int | None:
     """How many parameters ``config`` describes, computed without building it
     (so a damaged file cannot make us build a huge model); None if unclear."""
+
+    def per_neuron(nin: int, activation: Any) -> int:  # weights, bias, and pReLU's learned α
+        return nin + 1 + (activation == "prelu")
+
     try:
         if model == "MLP":
             widths = [config["nin"], *config["sizes"]]
-            return sum((a + 1) * b for a, b in itertools.pairwise(widths))
+            last = len(widths) - 2
+            return sum(
+                per_neuron(a, config["output_activation"] if i == last else config["activation"]) * b
+                for i, (a, b) in enumerate(itertools.pairwise(widths))
+            )
         if model == "Layer":
-            return (config["nin"] + 1) * config["nout"]
-        return config["nin"] + 1
+            return per_neuron(config["nin"], config["activation"]) * config["nout"]
+        return per_neuron(config["nin"], config.get("activation"))
     except (KeyError, TypeError):
         return None
 

@@ -28,11 +28,16 @@ def _import_torch() -> Any:
     return torch
 
 
-def _activation_module(torch: Any, activation: str | None, slope: float) -> Any:
+def _activation_module(torch: Any, activation: str | None, slope: Any) -> Any:
     if activation is None:
         return None
     if activation == "leaky_relu":
         return torch.nn.LeakyReLU(negative_slope=slope)
+    if activation == "prelu":  # one learned α per neuron: PReLU with one parameter per channel
+        prelu = torch.nn.PReLU(num_parameters=len(slope), dtype=torch.float64)
+        with torch.no_grad():
+            prelu.weight.copy_(torch.tensor(slope, dtype=torch.float64))
+        return prelu
     return {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[activation]()
 
 

@@ -180,6 +180,11 @@ def torch_leaky_relu(t: Any, x: Any, slope: float) -> Any:
     return t.nn.functional.leaky_relu(x, slope)
 
 
+def torch_prelu(t: Any, x: Any, a: Any) -> Any:
+    """PyTorch's prelu with one learned slope (a tensor, even if we got a number)."""
+    return t.nn.functional.prelu(x.reshape(1), t.as_tensor(a, dtype=t.float64).reshape(1)).reshape(())
+
+
 # -- domains as predicates -----------------------------------------------------
 
 
@@ -258,6 +263,10 @@ SPECS: tuple[OpSpec, ...] = (
     OpSpec("leaky_relu (default slope)", "leaky_relu", lambda x: x.leaky_relu(),
            lambda x: leaky_relu(x, 0.01), lambda t, x: torch_leaky_relu(t, x, 0.01),
            inputs(away_from_zero(KINK_MARGIN, 10.0)), off_kink),
+    OpSpec("prelu", "prelu", lambda x, a: x.prelu(a), leaky_relu, torch_prelu,
+           inputs(away_from_zero(KINK_MARGIN, 10.0), real(0.0, 1.0)), off_kink),
+    OpSpec("prelu (number slope)", "prelu", lambda x, a: x.prelu(a), leaky_relu, torch_prelu,
+           inputs(away_from_zero(KINK_MARGIN, 10.0), params=[real(0.0, 1.0)]), off_kink),
     OpSpec("abs", "abs", lambda x: x.abs(), lambda x: max(x, -x), lambda t, x: x.abs(),
            inputs(away_from_zero(KINK_MARGIN, 10.0)), off_kink),
     OpSpec("abs()", "abs", abs, lambda x: max(x, -x), lambda t, x: abs(x),

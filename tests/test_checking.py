@@ -115,6 +115,11 @@ CASES = {
     "sin": (lambda a: a.sin(), torch.sin, (0.4,)),
     "cos": (lambda a: a.cos(), torch.cos, (0.4,)),
     "softplus": (lambda a: a.softplus(), torch.nn.functional.softplus, (-0.7,)),
+    "prelu": (
+        lambda x, a: x.prelu(a),
+        lambda x, a: torch.nn.functional.prelu(x.reshape(1), a.reshape(1)).reshape(()),
+        (-0.4, 0.25),
+    ),
     "logsumexp": (
         lambda a, b, c: logsumexp([a, b, c]),
         lambda a, b, c: torch.logsumexp(torch.stack([a, b, c]), 0),

@@ -121,7 +121,6 @@ def test_one_number_is_accepted_for_one_input():
         (lambda: nn.MLP(2, [0]), ValueError, "at least 1"),
         (lambda: nn.MLP(2.5, [1]), TypeError, "positive int"),
         (lambda: nn.Neuron(2, activation="swish"), ValueError, "unknown activation"),
-        (lambda: nn.Neuron(2, activation="prelu"), ValueError, "leaky_relu"),
         (lambda: nn.Neuron(2, activation=3), TypeError, "activation"),
         (lambda: nn.Neuron(2, init="uniformish"), ValueError, "unknown initialiser"),
         (lambda: nn.Neuron(2, seed="0"), TypeError, "seed"),
@@ -160,6 +159,40 @@ def test_activations_match_the_closed_form_and_torch(name, w, b, x):
     assert out.data == pytest.approx(t_out.item(), rel=1e-12, abs=1e-15)
     assert neuron.w[0].grad == pytest.approx(tw.grad.item(), rel=1e-12, abs=1e-15)
     assert neuron.b.grad == pytest.approx(tb.grad.item(), rel=1e-12, abs=1e-15)
+
+
+@given(w=small, b=small, x=small, alpha=st.floats(0.0, 1.0))
+def test_prelu_learns_its_slope_like_torch(w, b, x, alpha):
+    """pReLU (seed 002): h = max(z, 0) + α·min(z, 0) with α a parameter of the
+    neuron; ∂h/∂α = min(z, 0) and ∂h/∂z = 1 or α, as torch's prelu."""
+    neuron = nn.Neuron(1, activation="prelu", slope=0.25)
+    assert [p.label for p in neuron.parameters()] == ["w1", "b", "alpha"]
+    assert neuron.alpha.data == 0.25
+    set_weights(neuron, {"w1": w, "b": b, "alpha": alpha})
+    out = neuron([x])
+    z = w * x + b
+    assert out.data == pytest.approx(max(z, 0.0) + alpha * min(z, 0.0), rel=1e-12, abs=1e-15)
+    out.backward()
+    assert neuron.alpha.grad == pytest.approx(min(z, 0.0), rel=1e-12, abs=1e-15)
+    tw, tb, ta = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (w, b, alpha))
+    t_out = torch.nn.functional.prelu((tw * x + tb).reshape(1), ta.reshape(1))
+    t_out.sum().backward()
+    assert out.data == pytest.approx(t_out.item(), rel=1e-12, abs=1e-15)
+    for ours, theirs in ((neuron.w[0], tw), (neuron.b, tb), (neuron.alpha, ta)):
+        assert ours.grad == pytest.approx(theirs.grad.item(), rel=1e-12, abs=1e-15)
+
+
+def test_prelu_slopes_are_learned_saved_and_loaded(tmp_path):
+    X, y = nn.datasets.moons(30, seed=0)
+    model = nn.MLP(2, [4, 1], activation="prelu", seed=0)
+    before = [n.alpha.data for n in model.layers[0].neurons]
+    nn.fit(model, X, y, "hinge", nn.SGD(model.parameters(), lr=0.5), epochs=5, progress=False)
+    after = [n.alpha.data for n in model.layers[0].neurons]
+    assert after != before
+    model.save(tmp_path / "m.json")
+    again = nn.load(tmp_path / "m.json")
+    assert [n.alpha.data for n in again.layers[0].neurons] == after
+    assert again([0.3, -0.2]).data == model([0.3, -0.2]).data
 
 
 def test_linear_activation_adds_no_node():

@@ -18,6 +18,7 @@ MODELS = {
     "mlp leaky + sigmoid": lambda: nn.MLP(
         3, [4, 1], activation="leaky_relu", output_activation="sigmoid", slope=0.3, seed=3
     ),
+    "mlp prelu": lambda: nn.MLP(3, [4, 2], activation="prelu", slope=0.3, seed=6),
     "layer": lambda: nn.Layer(3, 2, activation="sigmoid", seed=4),
     "neuron": lambda: nn.Neuron(3, activation="tanh", seed=5),
     "logistic": lambda: nn.LogisticRegression(3, init="random", seed=6),
@@ -47,9 +48,15 @@ def test_outputs_and_gradients_equal_chaingrad(name, x):
     sum_values([c * v for c, v in zip(coefficients, ours)]).backward()
     (theirs * torch.tensor(coefficients, dtype=torch.float64)).sum().backward()
     torch_grads = []
-    for linear in (m for m in twin if isinstance(m, torch.nn.Linear)):
-        for row, bias in zip(linear.weight.grad.tolist(), linear.bias.grad.tolist()):
-            torch_grads += [*row, bias]  # the order of model.parameters(): w1..wn, b per neuron
+    modules = list(twin)
+    for k, linear in enumerate(modules):
+        if not isinstance(linear, torch.nn.Linear):
+            continue
+        after = modules[k + 1] if k + 1 < len(modules) else None
+        alphas = after.weight.grad.tolist() if isinstance(after, torch.nn.PReLU) else None
+        for j, (row, bias) in enumerate(zip(linear.weight.grad.tolist(), linear.bias.grad.tolist())):
+            # the order of model.parameters(): w1..wn, b (and pReLU's alpha) per neuron
+            torch_grads += [*row, bias] + ([alphas[j]] if alphas is not None else [])
     assert [p.grad for p in model.parameters()] == pytest.approx(torch_grads, rel=1e-9, abs=1e-12)
 
 
