@@ -124,7 +124,7 @@ class Neuron(Module):
         h.label = self._out_label
         return h
 
-    def parameters(self) -> list[Parameter]:
+    def own_parameters(self) -> list[Parameter]:
         return [*self.w, self.b] if self.alpha is None else [*self.w, self.b, self.alpha]
 
     def config(self) -> dict[str, Any]:

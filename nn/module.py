@@ -41,11 +41,26 @@ class Module:
         """The modules this one is made of (an MLP's layers, a layer's neurons)."""
         return []
 
+    def own_parameters(self) -> list[Parameter]:
+        """The parameters this module holds itself, not through its children."""
+        return []
+
+    def modules(self) -> list[Module]:
+        """This module and every module inside it, depth first, in order
+        (walked with a stack: no recursion, however deep the nesting)."""
+        found: list[Module] = []
+        stack: list[Module] = [self]
+        while stack:
+            module = stack.pop()
+            found.append(module)
+            stack.extend(reversed(module.children()))
+        return found
+
     # -- parameters and gradients --------------------------------------------
 
     def parameters(self) -> list[Parameter]:
         """Every learnable Value, in a fixed order (layer by layer, w1..wn then b)."""
-        return [p for child in self.children() for p in child.parameters()]
+        return [p for module in self.modules() for p in module.own_parameters()]
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:
         """``(name, parameter)`` pairs; the name is the parameter's label."""
@@ -57,9 +72,8 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Mark this model (and its parts) as training; returns the model."""
-        self.training = bool(mode)
-        for child in self.children():
-            child.train(mode)
+        for module in self.modules():
+            module.training = bool(mode)
         return self
 
     def eval(self) -> Module:
