@@ -25,52 +25,46 @@ from nn.init import Initializer, Seed
 from nn.layers import Neuron
 
 
-class LogisticRegression(Neuron):
+class _Regression(Neuron):
+    """One neuron whose activation is fixed by the model (``ACTIVATION``)."""
+
+    ACTIVATION: str | None = None
+
+    def __init__(
+        self,
+        nin: int,
+        *,
+        init: str | Initializer = "zeros",
+        bias_init: str | Initializer = "zeros",
+        seed: Seed = 0,
+        name: str = "",
+    ) -> None:
+        super().__init__(nin, self.ACTIVATION, init=init, bias_init=bias_init, seed=seed, name=name)
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "name": self.name}
+
+
+class LogisticRegression(_Regression):
     """A sigmoid neuron: ``ŷ = σ(w · x + b)``, labels ``w1..wn``, ``b``, ``z``, ``yhat``.
 
     Its output is a probability: train it with ``binary_cross_entropy`` (or
     ``half_sse``, as some notes do).
     """
 
+    ACTIVATION = "sigmoid"
     OUTPUT_LABEL = "yhat"
 
-    def __init__(
-        self,
-        nin: int,
-        *,
-        init: str | Initializer = "zeros",
-        bias_init: str | Initializer = "zeros",
-        seed: Seed = 0,
-        name: str = "",
-    ) -> None:
-        super().__init__(nin, "sigmoid", init=init, bias_init=bias_init, seed=seed, name=name)
 
-    def config(self) -> dict[str, Any]:
-        return {"nin": self.nin, "name": self.name}
-
-
-class LinearRegression(Neuron):
+class LinearRegression(_Regression):
     """A linear neuron: ``ŷ = w · x + b``, labels ``w1..wn``, ``b``, ``yhat``.
 
     Train it with ``mse`` (or ``half_sse``).
     """
 
+    ACTIVATION = None
     PRE_ACTIVATION_LABEL = "yhat"
     OUTPUT_LABEL = "yhat"
-
-    def __init__(
-        self,
-        nin: int,
-        *,
-        init: str | Initializer = "zeros",
-        bias_init: str | Initializer = "zeros",
-        seed: Seed = 0,
-        name: str = "",
-    ) -> None:
-        super().__init__(nin, None, init=init, bias_init=bias_init, seed=seed, name=name)
-
-    def config(self) -> dict[str, Any]:
-        return {"nin": self.nin, "name": self.name}
 
 
 __all__ = ["LinearRegression", "LogisticRegression"]

@@ -10,6 +10,7 @@ import unicodedata
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from seed003 import HAND_FORMULAS, SEED, seed_network
 from torch_or_skip import torch
 
 from autograd import (
@@ -232,48 +233,6 @@ def test_report_html_escapes_names():
 
 
 # -- check_formula: the hand derivations of seed 003 ---------------------------------------------------
-
-SEED = {
-    "x1": 1.0,
-    "x2": -1.0,
-    "w11": 1.0,
-    "w12": -2.0,
-    "w21": -1.0,
-    "w22": 1.0,
-    "b1": 1.0,
-    "b2": 0.0,
-    "w1": 0.7,
-    "w2": -0.3,
-    "b": 0.1,
-    "y": 1.0,
-}
-
-# the seed's formulas, written with the labels of the graph
-HAND_FORMULAS = {
-    "w1": "-(y - yhat) * yhat * (1 - yhat) * h1",
-    "b": "-(y - yhat) * yhat * (1 - yhat) * 1",
-    "h1": "-(y - yhat) * yhat * (1 - yhat) * w1",
-    "a1": "(-(y - yhat) * yhat * (1 - yhat) * w1) * h1 * (1 - h1)",
-    "w11": "(-(y - yhat) * yhat * (1 - yhat) * w1 * h1 * (1 - h1)) * x1",
-    "b1": "-(y - yhat) * yhat * (1 - yhat) * w1 * h1 * (1 - h1)",
-}
-
-
-def seed_network(numbers: dict[str, float] = SEED) -> dict[str, Value]:
-    v = {name: Value(x, label=name) for name, x in numbers.items()}
-
-    def named(node: Value, label: str) -> None:
-        node.label = label
-        v[label] = node
-
-    named(v["w11"] * v["x1"] + v["w12"] * v["x2"] + v["b1"], "a1")
-    named(v["w21"] * v["x1"] + v["w22"] * v["x2"] + v["b2"], "a2")
-    named(v["a1"].sigmoid(), "h1")
-    named(v["a2"].sigmoid(), "h2")
-    named(v["w1"] * v["h1"] + v["w2"] * v["h2"] + v["b"], "a")
-    named(v["a"].sigmoid(), "yhat")
-    named(0.5 * (v["y"] - v["yhat"]) ** 2, "L")
-    return v
 
 
 def test_the_seed_network_gives_the_seeds_pre_activations():

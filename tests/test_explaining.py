@@ -11,57 +11,13 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from seed003 import SEED, seed_network
 from torch_or_skip import torch
 
 from autograd import GraphTooLargeError, Value, linear, sum_values
 from autograd.explaining import Explanation, LabelError, count_paths, explain, latex_symbol
 
-# -- seed 003: the 2-2-1 sigmoid network ---------------------------------------------------
-# W = [[1, -2], [-1, 1]], x = [1, -1], b = [1, 0] gives a = [4, -2] before the activation
-# (the seed's worked example); w1, w2, b and y are our choice.
-
-SEED = {
-    "x1": 1.0,
-    "x2": -1.0,
-    "w11": 1.0,
-    "w12": -2.0,
-    "w21": -1.0,
-    "w22": 1.0,
-    "b1": 1.0,
-    "b2": 0.0,
-    "w1": 0.7,
-    "w2": -0.3,
-    "b": 0.1,
-    "y": 1.0,
-}
-
-
-def seed_network(fused: bool = False) -> dict[str, Value]:
-    """Every labelled node of the network, by label. ``fused`` builds each weighted
-    sum as one ``linear`` node instead of separate * and + nodes."""
-    v = {name: Value(x, label=name) for name, x in SEED.items()}
-
-    def weighted(ws, xs, bias):
-        if fused:
-            return linear([v[w] for w in ws], [v[x] for x in xs], v[bias])
-        return v[ws[0]] * v[xs[0]] + v[ws[1]] * v[xs[1]] + v[bias]
-
-    def named(node, label):
-        node.label = label
-        v[label] = node
-        return node
-
-    named(weighted(("w11", "w12"), ("x1", "x2"), "b1"), "a1")
-    named(weighted(("w21", "w22"), ("x1", "x2"), "b2"), "a2")
-    named(v["a1"].sigmoid(), "h1")
-    named(v["a2"].sigmoid(), "h2")
-    if fused:
-        named(linear([v["w1"], v["w2"]], [v["h1"], v["h2"]], v["b"]), "a")
-    else:
-        named(v["w1"] * v["h1"] + v["w2"] * v["h2"] + v["b"], "a")
-    named(v["a"].sigmoid(), "yhat")
-    named(0.5 * (v["y"] - v["yhat"]) ** 2, "L")
-    return v
+# -- seed 003: the 2-2-1 sigmoid network (tests/seed003.py) ---------------------------
 
 
 def sigma(t: float) -> float:
@@ -101,7 +57,7 @@ def test_seed_network_reproduces_the_seeds_numbers():
 
 @pytest.mark.parametrize("fused", [False, True], ids=["ops", "linear"])
 def test_explain_w11_reads_like_the_hand_derivation(fused):
-    v = seed_network(fused)
+    v = seed_network(fused=fused)
     explanation = explain(v["L"], "w11")
     text = str(explanation)
     assert text.startswith("∂L/∂w11 = ∂L/∂ŷ · ∂ŷ/∂a · ∂a/∂h1 · ∂h1/∂a1 · ∂a1/∂w11 = ")
@@ -124,7 +80,7 @@ def test_explain_w11_reads_like_the_hand_derivation(fused):
 @pytest.mark.parametrize("wrt", ["w1", "b", "h1", "a1", "w11", "b1"])
 @pytest.mark.parametrize("fused", [False, True], ids=["ops", "linear"])
 def test_explain_equals_the_seeds_hand_formulas_and_backward(wrt, fused):
-    v = seed_network(fused)
+    v = seed_network(fused=fused)
     explanation = explain(v["L"], wrt)
     assert explanation.total == pytest.approx(seed_by_hand()[f"dL/d{wrt}"], rel=1e-12)
     v["L"].backward()
