@@ -233,15 +233,7 @@ def constant(x: Any) -> Value:
     """A number as a leaf Value (how ``x * 2`` brings the 2 into the graph)."""
     if isinstance(x, Value):
         return x
-    node = _new(Value)
-    node.data = to_float(x, "an operand")
-    node.grad = 0.0
-    node.label = ""
-    node.op = ""
-    node.inputs = ()
-    node.local_grads = ()
-    node.params = ()
-    return node
+    return _leaf(to_float(x, "an operand"))
 
 
 def _number(x: Any) -> float:
@@ -281,28 +273,28 @@ def _domain_error(
     return DomainError(f"{op.name}({args}): {why}")
 
 
-def _make(
-    data: float, op: Op, inputs: tuple[Value, ...], local: tuple[Any, ...], params: tuple[float, ...]
+def _node(
+    data: float, op: str, inputs: tuple[Value, ...], local: tuple[Any, ...], params: tuple[float, ...]
 ) -> Value:
+    """A Value made without the checks of ``Value(...)``: ``data`` is already a finite float."""
     node = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
-    if _grad_enabled:
-        node.op = op.name
-        node.inputs = inputs
-        node.local_grads = local
-        node.params = params
-    else:
-        node.op = ""
-        node.inputs = ()
-        node.local_grads = ()
-        node.params = ()
+    node.op = op
+    node.inputs = inputs
+    node.local_grads = local
+    node.params = params
     return node
 
 
+def _leaf(data: float) -> Value:
+    return _node(data, "", (), (), ())
+
+
 # The four ways an op is applied. They differ only in how they call the table's
-# rules; each checks the forward result, catches a domain error and makes the node.
+# rules; each checks the forward result, catches a domain error and makes the node
+# (under no_grad, a leaf, and the local derivatives are not even computed).
 # (The float check `out - out != 0.0` is True exactly for inf and NaN.)
 
 
@@ -313,12 +305,14 @@ def _apply_unary(op: Op, x: Value) -> Value:
         out = op.forward(a)
         if out - out != 0.0:
             raise _domain_error(op, (x,), (), None)
-        local = op.local(a, out) if _grad_enabled else ()
+        if not _grad_enabled:
+            return _leaf(out)
+        local = op.local(a, out)
     except (ArithmeticError, ValueError) as exc:
         if isinstance(exc, DomainError):
             raise
         raise _domain_error(op, (x,), (), exc, in_derivative=out is not None) from None
-    return _make(out, op, (x,), local, ())
+    return _node(out, op.name, (x,), local, ())
 
 
 def _apply_with_param(op: Op, x: Value, p: float) -> Value:
@@ -328,12 +322,14 @@ def _apply_with_param(op: Op, x: Value, p: float) -> Value:
         out = op.forward(a, p)
         if out - out != 0.0:
             raise _domain_error(op, (x,), (p,), None)
-        local = op.local(a, out, p) if _grad_enabled else ()
+        if not _grad_enabled:
+            return _leaf(out)
+        local = op.local(a, out, p)
     except (ArithmeticError, ValueError) as exc:
         if isinstance(exc, DomainError):
             raise
         raise _domain_error(op, (x,), (p,), exc, in_derivative=out is not None) from None
-    return _make(out, op, (x,), local, (p,))
+    return _node(out, op.name, (x,), local, (p,))
 
 
 def _apply_binary(op: Op, x: Value, y: Value) -> Value:
@@ -344,12 +340,14 @@ def _apply_binary(op: Op, x: Value, y: Value) -> Value:
         out = op.forward(a, b)
         if out - out != 0.0:
             raise _domain_error(op, (x, y), (), None)
-        local = op.local(a, b, out) if _grad_enabled else ()
+        if not _grad_enabled:
+            return _leaf(out)
+        local = op.local(a, b, out)
     except (ArithmeticError, ValueError) as exc:
         if isinstance(exc, DomainError):
             raise
         raise _domain_error(op, (x, y), (), exc, in_derivative=out is not None) from None
-    return _make(out, op, (x, y), local, ())
+    return _node(out, op.name, (x, y), local, ())
 
 
 def _apply_variadic(op: Op, inputs: tuple[Value, ...]) -> Value:
@@ -359,12 +357,14 @@ def _apply_variadic(op: Op, inputs: tuple[Value, ...]) -> Value:
         out = op.forward(xs)
         if out - out != 0.0:
             raise _domain_error(op, inputs, (), None)
-        local = op.local(xs, out) if _grad_enabled else ()
+        if not _grad_enabled:
+            return _leaf(out)
+        local = op.local(xs, out)
     except (ArithmeticError, ValueError) as exc:
         if isinstance(exc, DomainError):
             raise
         raise _domain_error(op, inputs, (), exc, in_derivative=out is not None) from None
-    return _make(out, op, inputs, local, ())
+    return _node(out, op.name, inputs, local, ())
 
 
 def _binary_methods(op: Op) -> tuple[Callable[[Value, Any], Value], Callable[[Value, Any], Value]]:
