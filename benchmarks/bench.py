@@ -48,14 +48,26 @@ from autograd import Value
 # -- workloads ---------------------------------------------------------------
 
 
-def wide_graph(value_type: type, n_nodes: int, seed: int = 0) -> Any:
-    """A random graph of about n_nodes op nodes; every op keeps values in (0.1, 10)."""
+def wide_plan(n_nodes: int, seed: int = 0) -> tuple[list[float], list[tuple[int, int]]]:
+    """The random choices of a wide graph, drawn before any timing starts:
+    100 input values, then for each step the pool positions of two operands."""
     rng = random.Random(seed)
-    pool = [value_type(rng.uniform(0.5, 1.5)) for _ in range(100)]
-    made = 0
-    while made < n_nodes:
-        a = pool[rng.randrange(len(pool))]
-        b = pool[rng.randrange(len(pool))]
+    inputs = [rng.uniform(0.5, 1.5) for _ in range(100)]
+    picks = []
+    pool_size = len(inputs)
+    for _ in range(0, n_nodes, 3):
+        picks.append((rng.randrange(pool_size), rng.randrange(pool_size)))
+        pool_size = min(pool_size + 1, 400)
+    return inputs, picks
+
+
+def wide_graph(value_type: type, plan: tuple[list[float], list[tuple[int, int]]]) -> Any:
+    """A graph of about n_nodes op nodes; every op keeps values in (0.1, 10)."""
+    inputs, picks = plan
+    pool = [value_type(x) for x in inputs]
+    for made, (i, j) in enumerate(picks):
+        a = pool[i]
+        b = pool[j]
         kind = made % 5
         if kind == 0:
             c = (a + b) * 0.5
@@ -68,7 +80,6 @@ def wide_graph(value_type: type, n_nodes: int, seed: int = 0) -> Any:
         else:
             c = (b * 2.0 - a).relu() + 0.2
         pool.append(c)
-        made += 3
         if len(pool) > 400:
             pool.pop(100)
     out = pool[-1]
@@ -146,9 +157,10 @@ def median_time(run: Callable[[], Any], repeats: int) -> float:
 def time_wide(value_type: type, n: int, repeats: int) -> dict[str, float]:
     build, back, release = [], [], []
     for i in range(repeats):
+        plan = wide_plan(n, seed=i)
         gc.collect()
         t0 = time.perf_counter()
-        root = wide_graph(value_type, n, seed=i)
+        root = wide_graph(value_type, plan)
         t1 = time.perf_counter()
         root.backward()
         t2 = time.perf_counter()
@@ -166,9 +178,10 @@ def time_wide(value_type: type, n: int, repeats: int) -> dict[str, float]:
 
 
 def bytes_per_node(value_type: type, n: int, inputs_of: Callable[[Any], Any]) -> float:
+    plan = wide_plan(n)
     gc.collect()
     tracemalloc.start()
-    root = wide_graph(value_type, n)
+    root = wide_graph(value_type, plan)
     used, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return used / count_nodes(root, inputs_of)
