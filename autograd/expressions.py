@@ -1,0 +1,596 @@
+"""Expressions: what an op's rule computes, recorded as a small tree.
+
+An op's rule is ordinary Python, e.g. the local derivative of tanh::
+
+    lambda x, out: 1 - out * out
+
+Run on floats, it computes a number. Run on the symbols of this module, it
+records what it computes instead: ``1 - out * out`` becomes the tree
+``sub(num 1, mul(var out, var out))``. Every reader of the op table works from
+that one tree: :mod:`autograd.notation` writes it as Python or NumPy code, as
+text and as LaTeX; :func:`evaluate` computes it on Values for higher-order
+derivatives.
+
+The tree has a handful of node kinds:
+
+=========  ==============================  ==================================
+kind       args                            meaning
+=========  ==============================  ==================================
+``var``    (key,)                          an input, ``out`` or a parameter
+``num``    (number,)                       a constant
+``add``    (a, b, ...)                     a + b + ... (left to right)
+``sub``    (a, b)                          a - b
+``mul``    (a, b, ...)                     a · b · ... (left to right)
+``div``    (a, b)                          a / b
+``pow``    (a, b)                          a ** b
+``neg``    (a,)                            -a
+``call``   (name, a, ...)                  a function of :mod:`autograd.functions`
+                                           or an op defined by name
+``cmp``    (symbol, a, b)                  a > b, a >= b, a < b, a <= b, a == b, a != b
+``where``  (condition, a, b)               a where the condition holds, else b
+=========  ==============================  ==================================
+
+A rule may use arithmetic, comparisons inside ``where``, and the functions of
+:mod:`autograd.functions`. It may not decide with ``if``, ``and``, ``or``,
+``min`` or ``max`` on its inputs (the rule runs once on symbols, so a Python
+decision would be taken once for every input), nor call :mod:`math` (which
+needs a float): both raise :class:`RuleError`, which says what to write instead.
+
+Every walk over a tree here uses an explicit stack, so a tree of any depth
+(the sum of a hundred thousand inputs) is fine.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from autograd.errors import ChaingradError
+
+COMPARISONS = (">", ">=", "<", "<=", "==", "!=")
+
+
+class RuleError(ChaingradError, ValueError):
+    """An op's rule cannot be turned into code: it uses a Python decision or a
+    function that needs a plain float, or returns the wrong number of
+    derivatives."""
+
+
+class Expr:
+    """One node of an expression tree; build them with Python operators.
+
+    >>> x = var("x")
+    >>> (1 - x * x).kind
+    'sub'
+    """
+
+    __slots__ = ("args", "kind")
+
+    kind: str
+    args: tuple[Any, ...]
+
+    def __init__(self, kind: str, args: tuple[Any, ...]) -> None:
+        self.kind = kind
+        self.args = args
+
+    # -- arithmetic builds trees --------------------------------------------------
+
+    def __add__(self, other: Any) -> Expr:
+        return _binary("add", self, other)
+
+    def __radd__(self, other: Any) -> Expr:
+        return _binary("add", other, self)
+
+    def __sub__(self, other: Any) -> Expr:
+        return _binary("sub", self, other)
+
+    def __rsub__(self, other: Any) -> Expr:
+        return _binary("sub", other, self)
+
+    def __mul__(self, other: Any) -> Expr:
+        return _binary("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Expr:
+        return _binary("mul", other, self)
+
+    def __truediv__(self, other: Any) -> Expr:
+        return _binary("div", self, other)
+
+    def __rtruediv__(self, other: Any) -> Expr:
+        return _binary("div", other, self)
+
+    def __pow__(self, other: Any) -> Expr:
+        return _binary("pow", self, other)
+
+    def __rpow__(self, other: Any) -> Expr:
+        return _binary("pow", other, self)
+
+    def __neg__(self) -> Expr:
+        return Expr("neg", (self,))
+
+    def __pos__(self) -> Expr:
+        return self
+
+    def __abs__(self) -> Expr:
+        return call("abs", self)
+
+    # -- comparisons build conditions for where() ------------------------------------
+
+    def __gt__(self, other: Any) -> Expr:  # type: ignore[override]
+        return compare(">", self, other)
+
+    def __ge__(self, other: Any) -> Expr:  # type: ignore[override]
+        return compare(">=", self, other)
+
+    def __lt__(self, other: Any) -> Expr:  # type: ignore[override]
+        return compare("<", self, other)
+
+    def __le__(self, other: Any) -> Expr:  # type: ignore[override]
+        return compare("<=", self, other)
+
+    def __eq__(self, other: Any) -> Expr:  # type: ignore[override]
+        return compare("==", self, other)
+
+    def __ne__(self, other: Any) -> Expr:  # type: ignore[override]
+        return compare("!=", self, other)
+
+    __hash__ = object.__hash__  # identity, as for any object: trees are compared with same()
+
+    # -- what a rule may not do ------------------------------------------------------
+
+    def __bool__(self) -> bool:
+        raise RuleError(
+            "the rule decides with a Python `if`, `and`, `or`, `min` or `max` on a symbolic value; "
+            "a rule is written once for every input, so write the choice as where(condition, a, b), "
+            "e.g. where(x > 0, x, 0) for relu"
+        )
+
+    def __float__(self) -> float:
+        raise RuleError(
+            "the rule calls a function that needs a plain float (math.exp, math.log, ...); "
+            "use the functions of autograd.functions instead (exp, log, sqrt, tanh, sigmoid, ...), "
+            "which work on floats, Values and symbols alike"
+        )
+
+    __int__ = __index__ = __complex__ = __float__  # type: ignore[assignment]
+
+    def _apply_function(self, name: str, args: tuple[Any, ...]) -> Expr:
+        """How :mod:`autograd.functions` applies a function to a symbol: record the call."""
+        return call(name, *args)
+
+    def __repr__(self) -> str:
+        from autograd.notation import formula_text  # the one renderer for a quick look
+
+        return f"Expr({formula_text(self)})"
+
+
+def _as_expr(x: Any) -> Expr:
+    if isinstance(x, Expr):
+        return x
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise RuleError(f"a rule can only combine symbols with numbers, got {type(x).__name__} {x!r:.40}")
+    return num(float(x))
+
+
+def _binary(kind: str, a: Any, b: Any) -> Expr:
+    if not isinstance(a, (Expr, numbers.Real)) or not isinstance(b, (Expr, numbers.Real)):
+        return NotImplemented  # type: ignore[return-value]
+    return Expr(kind, (_as_expr(a), _as_expr(b)))
+
+
+def var(key: Any) -> Expr:
+    """A symbol: an input of a rule, its output ``out`` or a parameter."""
+    return Expr("var", (key,))
+
+
+def num(x: float) -> Expr:
+    """A number in an expression."""
+    return Expr("num", (float(x),))
+
+
+def call(name: str, *args: Any) -> Expr:
+    """``name(args)``: a function of :mod:`autograd.functions` or an op defined by name."""
+    return Expr("call", (name, *[_as_expr(a) for a in args]))
+
+
+def compare(symbol: str, a: Any, b: Any) -> Expr:
+    """A condition ``a symbol b``, for :func:`where`."""
+    if symbol not in COMPARISONS:
+        raise ValueError(f"unknown comparison {symbol!r}")
+    return Expr("cmp", (symbol, _as_expr(a), _as_expr(b)))
+
+
+def where(condition: Any, if_true: Any, if_false: Any) -> Expr:
+    """``if_true`` where ``condition`` holds, else ``if_false``."""
+    if not (isinstance(condition, Expr) and condition.kind == "cmp"):
+        raise RuleError("where() needs a comparison as its condition, e.g. where(x > 0, x, 0)")
+    return Expr("where", (condition, _as_expr(if_true), _as_expr(if_false)))
+
+
+# -- walking trees without recursion ------------------------------------------------------
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The sub-expressions of ``expr``, in order."""
+    kind = expr.kind
+    if kind in ("var", "num"):
+        return ()
+    if kind in ("call", "cmp"):
+        return expr.args[1:]
+    return expr.args
+
+
+def fold(expr: Expr, combine: Callable[[Expr, list[Any]], Any], leaf: Callable[[Expr], Any]) -> Any:
+    """Compute something over a tree bottom up: ``leaf(e)`` for ``var``/``num``
+    nodes, ``combine(e, results of its children)`` for the others.
+
+    A sub-tree shared by several parents is computed once (results are kept
+    by identity), so a tree that is really a DAG costs its size, not more.
+    """
+    done: dict[int, Any] = {}
+    keep: list[Expr] = []  # keeps every node alive while its id is a key of `done`
+    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    while stack:
+        node, expanded = stack.pop()
+        key = id(node)
+        if key in done:
+            continue
+        parts = children(node)
+        if not parts:
+            done[key] = leaf(node)
+            keep.append(node)
+        elif expanded:
+            done[key] = combine(node, [done[id(p)] for p in parts])
+            keep.append(node)
+        else:
+            stack.append((node, True))
+            stack.extend((p, False) for p in reversed(parts) if id(p) not in done)
+    return done[id(expr)]
+
+
+def variables(expr: Expr) -> set[Any]:
+    """The keys of every ``var`` in the tree."""
+    found: set[Any] = set()
+    stack = [expr]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.kind == "var":
+            found.add(node.args[0])
+        stack.extend(children(node))
+    return found
+
+
+def function_names(expr: Expr) -> set[str]:
+    """The names of every function the tree calls."""
+    found: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node.kind == "call":
+            found.add(node.args[0])
+        stack.extend(children(node))
+    return found
+
+
+def depth(expr: Expr) -> int:
+    """The number of levels of the tree (a lone symbol is 1)."""
+    return int(fold(expr, lambda e, parts: 1 + max(parts), lambda e: 1))
+
+
+def same(a: Expr, b: Expr) -> bool:
+    """True when the two trees are equal, node for node."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if x is y:
+            continue
+        if x.kind != y.kind:
+            return False
+        if x.kind in ("var", "num", "call", "cmp") and x.args[0] != y.args[0]:
+            return False
+        xs, ys = children(x), children(y)
+        if len(xs) != len(ys):
+            return False
+        stack.extend(zip(xs, ys))
+    return True
+
+
+def substitute(expr: Expr, replacements: Mapping[Any, Expr]) -> Expr:
+    """The tree with each ``var`` whose key is in ``replacements`` replaced."""
+
+    def leaf(e: Expr) -> Expr:
+        if e.kind == "var" and e.args[0] in replacements:
+            return replacements[e.args[0]]
+        return e
+
+    def combine(e: Expr, parts: list[Expr]) -> Expr:
+        head = e.args[:1] if e.kind in ("call", "cmp") else ()
+        return Expr(e.kind, (*head, *parts))
+
+    return fold(expr, combine, leaf)  # type: ignore[no-any-return]
+
+
+# -- evaluating a tree --------------------------------------------------------------------
+
+
+def evaluate(expr: Expr, values: Mapping[Any, Any], functions: Mapping[str, Callable[..., Any]]) -> Any:
+    """The value of ``expr`` with each ``var`` read from ``values``.
+
+    Works on any kind of number that supports Python arithmetic and
+    comparisons: floats, or Values (which builds a graph, as higher-order
+    derivatives need). ``functions`` gives each called name its function.
+    ``where`` evaluates only the branch its condition picks, so
+    ``where(a > 0, log(a), 0)`` is safe at a = 0.
+    """
+    results: dict[int, Any] = {}
+    keep: list[Expr] = []
+    stack: list[tuple[Expr, int]] = [(expr, 0)]  # (node, state): 0 new, 1 children done, 2 condition done
+    while stack:
+        node, state = stack.pop()
+        key = id(node)
+        if key in results:
+            continue
+        kind = node.kind
+        if kind == "var":
+            results[key] = values[node.args[0]]
+        elif kind == "num":
+            results[key] = node.args[0]
+        elif kind == "where":
+            condition, if_true, if_false = node.args
+            if state == 0:
+                stack.append((node, 2))
+                stack.append((condition, 0))
+                continue
+            chosen = if_true if results[id(condition)] else if_false
+            if id(chosen) not in results:
+                stack.append((node, 2))
+                stack.append((chosen, 0))
+                continue
+            results[key] = results[id(chosen)]
+        elif state == 0:
+            stack.append((node, 1))
+            stack.extend((p, 0) for p in reversed(children(node)) if id(p) not in results)
+            continue
+        else:
+            parts = [results[id(p)] for p in children(node)]
+            results[key] = _apply(node, parts, functions)
+        keep.append(node)
+    return results[id(expr)]
+
+
+def _apply(node: Expr, parts: list[Any], functions: Mapping[str, Callable[..., Any]]) -> Any:
+    kind = node.kind
+    if kind == "add":
+        total = parts[0]
+        for p in parts[1:]:
+            total = total + p
+        return total
+    if kind == "mul":
+        product = parts[0]
+        for p in parts[1:]:
+            product = product * p
+        return product
+    if kind == "sub":
+        return parts[0] - parts[1]
+    if kind == "div":
+        return parts[0] / parts[1]
+    if kind == "pow":
+        return parts[0] ** parts[1]
+    if kind == "neg":
+        return -parts[0]
+    if kind == "call":
+        return functions[node.args[0]](*parts)
+    if kind == "cmp":
+        return _COMPARE[node.args[0]](parts[0], parts[1])
+    raise AssertionError(f"unknown expression kind {kind!r}")  # pragma: no cover
+
+
+def _number(x: Any) -> Any:
+    """Compare Values by their numbers (a Value's == is identity)."""
+    return getattr(x, "data", x)
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    ">": lambda a, b: _number(a) > _number(b),
+    ">=": lambda a, b: _number(a) >= _number(b),
+    "<": lambda a, b: _number(a) < _number(b),
+    "<=": lambda a, b: _number(a) <= _number(b),
+    "==": lambda a, b: _number(a) == _number(b),
+    "!=": lambda a, b: _number(a) != _number(b),
+}
+
+
+# -- folding numbers --------------------------------------------------------------------
+
+
+def fold_numbers(expr: Expr) -> Expr:
+    """The same expression with every part that involves only numbers computed
+    (``2.0 - 1.0`` → ``1.0``) and every ``where`` whose condition compares
+    numbers replaced by its branch. Exact: the folded number is the very float
+    the arithmetic would give when run, so generated code keeps its results."""
+
+    def combine(e: Expr, parts: list[Expr]) -> Expr:
+        kind = e.kind
+        if kind == "where":
+            condition, if_true, if_false = parts
+            if condition.kind == "num":
+                return if_true if condition.args[0] else if_false
+            return Expr("where", (condition, if_true, if_false))
+        head = e.args[:1] if kind in ("call", "cmp") else ()
+        if kind != "call" and all(p.kind == "num" for p in parts):
+            numbers = [p.args[0] for p in parts]
+            try:
+                value = _apply(e, numbers, {})
+            except (ArithmeticError, ValueError):
+                value = None
+            if isinstance(value, bool):
+                return num(1.0 if value else 0.0)
+            if isinstance(value, float) and math.isfinite(value):
+                return num(value)
+        return Expr(kind, (*head, *parts))
+
+    return fold(expr, combine, lambda e: e)  # type: ignore[no-any-return]
+
+
+# -- simplifying for people ---------------------------------------------------------------
+
+
+def simplify(expr: Expr) -> Expr:
+    """The same expression, as a person would write it.
+
+    Numbers are folded (``0.5 · 2 · -1`` → ``-1``), factors of 1 and terms of
+    0 dropped, products and sums flattened, a product's numbers gathered in
+    front (``2 · x · 3`` → ``6 · x``), ``x · x`` written ``x ** 2``, double
+    negations removed, and a ``where`` whose condition is decided by numbers
+    replaced by its branch. Used for what people read (explanations, steps);
+    generated code follows the rule as written, so that its floating-point
+    results are the engine's, bit for bit.
+    """
+    return fold(expr, _simplify_node, lambda e: e)  # type: ignore[no-any-return]
+
+
+def _is_num(e: Expr, value: float | None = None) -> bool:
+    return e.kind == "num" and (value is None or e.args[0] == value)
+
+
+def _simplify_node(e: Expr, parts: list[Expr]) -> Expr:
+    kind = e.kind
+    if kind == "add":
+        return _sum(parts)
+    if kind == "sub":
+        return _sum([parts[0], _negate(parts[1])])
+    if kind == "mul":
+        return _product(parts)
+    if kind == "div":
+        a, b = parts
+        if _is_num(b, 1.0):
+            return a
+        if _is_num(a) and _is_num(b) and b.args[0] != 0.0:
+            return _folded(a.args[0] / b.args[0], e, parts)
+        if _is_num(a, 0.0):
+            return a
+        if a.kind == "neg":
+            return _negate(Expr("div", (a.args[0], b)))
+        return Expr("div", (a, b))
+    if kind == "pow":
+        a, b = parts
+        if _is_num(b, 1.0):
+            return a
+        if _is_num(b, 0.0):
+            return num(1.0)
+        if _is_num(a) and _is_num(b):
+            try:
+                return _folded(a.args[0] ** b.args[0], e, parts)
+            except (ArithmeticError, ValueError):
+                pass
+        return Expr("pow", (a, b))
+    if kind == "neg":
+        return _negate(parts[0])
+    if kind == "cmp":
+        a, b = parts
+        return Expr("cmp", (e.args[0], a, b))
+    if kind == "where":
+        condition, if_true, if_false = parts
+        symbol, a, b = condition.args
+        if _is_num(a) and _is_num(b):
+            return if_true if _COMPARE[symbol](a.args[0], b.args[0]) else if_false
+        if same(if_true, if_false):
+            return if_true
+        return Expr("where", (condition, if_true, if_false))
+    if kind == "call":
+        return Expr("call", (e.args[0], *parts))
+    raise AssertionError(f"unknown expression kind {kind!r}")  # pragma: no cover
+
+
+def _folded(value: Any, e: Expr, parts: list[Expr]) -> Expr:
+    if isinstance(value, float) and math.isfinite(value):
+        return num(value)
+    return Expr(e.kind, tuple(parts))
+
+
+def _negate(e: Expr) -> Expr:
+    if e.kind == "num":
+        return num(-e.args[0]) if e.args[0] != 0.0 else e
+    if e.kind == "neg":
+        return e.args[0]
+    if e.kind == "mul" and e.args[0].kind == "num":
+        return _product([num(-e.args[0].args[0]), *e.args[1:]])
+    return Expr("neg", (e,))
+
+
+def _sum(terms: list[Expr]) -> Expr:
+    flat: list[Expr] = []
+    for t in terms:
+        flat.extend(t.args if t.kind == "add" else (t,))
+    flat = [t for t in flat if not _is_num(t, 0.0)]
+    if not flat:
+        return num(0.0)
+    return flat[0] if len(flat) == 1 else Expr("add", tuple(flat))
+
+
+def _product(factors: list[Expr]) -> Expr:
+    coefficient = 1.0
+    rest: list[Expr] = []
+    pending = list(reversed(factors))
+    while pending:
+        f = pending.pop()
+        if f.kind == "mul":
+            pending.extend(reversed(f.args))
+        elif f.kind == "num":
+            coefficient *= f.args[0]
+        elif f.kind == "neg":
+            coefficient = -coefficient
+            pending.append(f.args[0])
+        else:
+            rest.append(f)
+    if coefficient == 0.0 or not math.isfinite(coefficient):
+        return num(coefficient) if coefficient == 0.0 else Expr("mul", tuple(factors))
+    merged: list[Expr] = []
+    for f in rest:  # x · x → x ** 2 (adjacent equal factors only, to keep the order of the rest)
+        if merged and same(merged[-1], f):
+            merged[-1] = Expr("pow", (f, num(2.0)))
+        elif (
+            merged
+            and merged[-1].kind == "pow"
+            and same(merged[-1].args[0], f)
+            and _is_num(merged[-1].args[1])
+        ):
+            merged[-1] = Expr("pow", (f, num(merged[-1].args[1].args[0] + 1.0)))
+        else:
+            merged.append(f)
+    if not merged:
+        return num(coefficient)
+    body = merged[0] if len(merged) == 1 else Expr("mul", tuple(merged))
+    if coefficient == 1.0:
+        return body
+    if coefficient == -1.0:
+        return Expr("neg", (body,))
+    return Expr("mul", (num(coefficient), *merged))
+
+
+__all__ = [
+    "COMPARISONS",
+    "Expr",
+    "RuleError",
+    "call",
+    "children",
+    "compare",
+    "depth",
+    "evaluate",
+    "fold",
+    "fold_numbers",
+    "function_names",
+    "num",
+    "same",
+    "simplify",
+    "substitute",
+    "var",
+    "variables",
+    "where",
+]
