@@ -18,25 +18,32 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from autograd import functions
 from autograd.errors import (
     ChaingradError,
     DomainError,
     GraphTooLargeError,
+    InfiniteDerivativeError,
     ModelFileError,
     NonFiniteGradientError,
     ParseError,
 )
+from autograd.expressions import RuleError
 from autograd.graph import backward, grad, propagate, topological_order, zero_grad
 from autograd.naming import node_names
-from autograd.ops import OPS, TABLE, Op
+from autograd.ops import OPS, TABLE
+from autograd.rules import Op, define_op
 from autograd.value import (
+    Constant,
     Parameter,
     Value,
     constant,
+    enable_grad,
     is_grad_enabled,
     linear,
     logsumexp,
     no_grad,
+    set_grad_enabled,
     sum_values,
 )
 
@@ -89,16 +96,22 @@ __all__ = [
     "OPS",
     "TABLE",
     "ChaingradError",
+    "Constant",
     "DomainError",
     "GraphTooLargeError",
+    "InfiniteDerivativeError",
     "ModelFileError",
     "NonFiniteGradientError",
     "Op",
     "Parameter",
     "ParseError",
+    "RuleError",
     "Value",
     "backward",
     "constant",
+    "define_op",
+    "enable_grad",
+    "functions",
     "grad",
     "is_grad_enabled",
     "linear",
@@ -106,6 +119,7 @@ __all__ = [
     "no_grad",
     "node_names",
     "propagate",
+    "set_grad_enabled",
     "sum_values",
     "topological_order",
     "zero_grad",

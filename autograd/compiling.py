@@ -31,7 +31,7 @@ Forward: one line per op node, in :func:`autograd.topological_order`, the
 node's forward rule from the op table. Backward: ``g_out = 1``, then for every
 node in reverse order and each of its input edges, one line
 ``g_input += g_node · ∂node/∂input``: the chain rule with the op table's local
-derivative (the table :data:`TEMPLATES` below writes each rule as code). The
+derivative (:mod:`autograd.codegen` writes each rule of the op table as code). The
 first contribution to a gradient assigns, the later ones add; gradients nobody
 asked for (constants, and anything that leads only to constants) are not
 computed at all. Variable names are ``v`` and ``g`` followed by the node's
@@ -92,500 +92,20 @@ gradient of the mean loss into each parameter's ``.grad``.
 from __future__ import annotations
 
 import builtins
-import functools
 import html
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from autograd.errors import ChaingradError, DomainError, GraphTooLargeError, NonFiniteGradientError
+from autograd.codegen import Generator, Variant
+from autograd.errors import DomainError, GraphTooLargeError, NonFiniteGradientError
+from autograd.functions import FLOAT_FUNCTIONS
 from autograd.graph import grad as engine_grad
-from autograd.graph import topological_order
-from autograd.ops import OPS
-from autograd.ops import logsumexp as stable_logsumexp
-from autograd.ops import sigmoid as stable_sigmoid
-from autograd.ops import softplus as stable_softplus
-from autograd.value import Value, is_grad_enabled, to_float
-
-__all__ = [
-    "TEMPLATES",
-    "CompileError",
-    "CompiledGraph",
-    "CompiledResult",
-    "Template",
-    "TraceMismatchError",
-    "compile",
-]
-
-
-class CompileError(ChaingradError, ValueError):
-    """``f`` cannot be compiled as given (a leaf that is neither an argument nor a
-    parameter, tracing inside ``no_grad``, ...)."""
-
-
-class TraceMismatchError(CompileError):
-    """The compiled code and the engine disagree on some inputs: ``f`` builds a
-    graph whose shape depends on the data (a Python ``if`` on ``.data``)."""
-
-
-# -- the op table, written as code ---------------------------------------------
-
-
-def lit(x: float) -> str:
-    """A float as a Python literal that reads back exactly; negative ones in
-    parentheses, so ``v ** lit(-2.0)`` is ``v ** (-2.0)``."""
-    if x - x != 0.0:
-        raise ValueError(f"cannot write {x!r} into compiled code: only finite numbers")
-    text = repr(float(x))
-    return f"({text})" if text.startswith("-") else text
-
-
-@dataclass(frozen=True)
-class Template:
-    """One op of :data:`autograd.OPS` written as code.
-
-    The rules have the op table's signatures with code in place of numbers:
-    ``forward(a, b, ..., *params)`` and ``local(a, b, ..., out, *params)``
-    receive the operands as code (variable names or literals) and number
-    parameters (the ``n`` of ``x ** n``, the slope) as floats, and return an
-    expression (``forward``) or one expression per input: ∂out/∂input
-    (``local``). Variadic ops receive their inputs as one tuple; their forward
-    returns the list of terms of a sum, added left to right.
-
-    numpy_forward, numpy_local: the same rules over arrays, where they differ
-        (a conditional expression becomes ``where``).
-    guard: a condition the inputs must meet that Python would not check on
-        its own (``(-8.0) ** 0.5`` is a complex number, not an error).
-    overflows: float arithmetic that can turn finite inputs into inf or NaN
-        without raising; the compiled code checks these nodes after forward.
-    """
-
-    forward: Callable[..., Any]
-    local: Callable[..., tuple[str, ...]]
-    numpy_forward: Callable[..., Any] | None = None
-    numpy_local: Callable[..., tuple[str, ...]] | None = None
-    guard: Callable[..., str | None] | None = None
-    overflows: bool = False
-
-
-def _linear_terms(xs: tuple[str, ...]) -> list[str]:
-    """w1 * x1 + ... + wn * xn + b, for inputs laid out as (w1..wn, x1..xn, b)."""
-    n = len(xs) // 2
-    return [f"{w} * {x}" for w, x in zip(xs[:n], xs[n : 2 * n])] + [xs[-1]]
-
-
-def _linear_local(xs: tuple[str, ...], out: str) -> tuple[str, ...]:
-    """∂/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1."""
-    n = len(xs) // 2
-    return (*xs[n : 2 * n], *xs[:n], "1.0")
-
-
-# fmt: off
-TEMPLATES: dict[str, Template] = {
-    # op      forward code                       local derivative code, one per input
-    "+":      Template(lambda a, b: f"{a} + {b}", lambda a, b, out: ("1.0", "1.0"), overflows=True),
-    "-":      Template(lambda a, b: f"{a} - {b}", lambda a, b, out: ("1.0", "-1.0"), overflows=True),
-    "*":      Template(lambda a, b: f"{a} * {b}", lambda a, b, out: (b, a), overflows=True),
-    "/":      Template(lambda a, b: f"{a} / {b}", lambda a, b, out: (f"1.0 / {b}", f"-{out} / {b}"),
-                       overflows=True),
-    "pow":    Template(lambda a, b: f"{a} ** {b}",
-                       lambda a, b, out: (f"{b} * {a} ** ({b} - 1.0)",
-                                          f"{out} * log({a}) if {a} > 0.0 else 0.0"),
-                       numpy_local=lambda a, b, out: (
-                           f"{b} * {a} ** ({b} - 1.0)",
-                           f"where({a} > 0.0, {out} * log(where({a} > 0.0, {a}, 1.0)), 0.0)"),
-                       guard=lambda a, b: f"{a} >= 0.0"),
-    "**":     Template(lambda a, n: f"{a} ** {lit(n)}",
-                       lambda a, out, n: (f"{lit(n)} * {a} ** {lit(n - 1)}" if n != 0 else "0.0",),
-                       guard=lambda a, n: None if n == int(n) else f"{a} >= 0.0"),
-    "neg":    Template(lambda a: f"-{a}", lambda a, out: ("-1.0",)),
-    "exp":    Template(lambda a: f"exp({a})", lambda a, out: (out,)),
-    "log":    Template(lambda a: f"log({a})", lambda a, out: (f"1.0 / {a}",)),
-    "sqrt":   Template(lambda a: f"sqrt({a})", lambda a, out: (f"0.5 / {out}",)),
-    "tanh":   Template(lambda a: f"tanh({a})", lambda a, out: (f"1.0 - {out} * {out}",)),
-    "sigmoid": Template(lambda a: f"sigmoid({a})", lambda a, out: (f"{out} * (1.0 - {out})",)),
-    "softplus": Template(lambda a: f"softplus({a})", lambda a, out: (f"sigmoid({a})",)),
-    "relu":   Template(lambda a: f"{a} if {a} > 0.0 else 0.0",
-                       lambda a, out: (f"1.0 if {a} > 0.0 else 0.0",),
-                       numpy_forward=lambda a: f"where({a} > 0.0, {a}, 0.0)",
-                       numpy_local=lambda a, out: (f"where({a} > 0.0, 1.0, 0.0)",)),
-    "leaky_relu": Template(lambda a, s: f"{a} if {a} > 0.0 else {lit(s)} * {a}",
-                       lambda a, out, s: (f"1.0 if {a} > 0.0 else {lit(s)}",),
-                       numpy_forward=lambda a, s: f"where({a} > 0.0, {a}, {lit(s)} * {a})",
-                       numpy_local=lambda a, out, s: (f"where({a} > 0.0, 1.0, {lit(s)})",),
-                       overflows=True),
-    "prelu":  Template(lambda a, s: f"{a} if {a} > 0.0 else {s} * {a}",
-                       lambda a, s, out: (f"1.0 if {a} > 0.0 else {s}", f"0.0 if {a} > 0.0 else {a}"),
-                       numpy_forward=lambda a, s: f"where({a} > 0.0, {a}, {s} * {a})",
-                       numpy_local=lambda a, s, out: (f"where({a} > 0.0, 1.0, {s})",
-                                                      f"where({a} > 0.0, 0.0, {a})"),
-                       overflows=True),
-    "abs":    Template(lambda a: f"abs({a})",
-                       lambda a, out: (f"1.0 if {a} > 0.0 else -1.0 if {a} < 0.0 else 0.0",),
-                       numpy_local=lambda a, out: (f"sign({a})",)),
-    "sin":    Template(lambda a: f"sin({a})", lambda a, out: (f"cos({a})",)),
-    "cos":    Template(lambda a: f"cos({a})", lambda a, out: (f"-sin({a})",)),
-    "sum":    Template(lambda xs: list(xs), lambda xs, out: ("1.0",) * len(xs), overflows=True),
-    "linear": Template(_linear_terms, _linear_local, overflows=True),
-    "logsumexp": Template(lambda xs: f"logsumexp(({', '.join(xs)},))",
-                          lambda xs, out: tuple([f"exp({x} - {out})" for x in xs])),
-}
-# fmt: on
-
-
-def missing_templates() -> list[str]:
-    """Ops of the engine's table that have no template here (should be none)."""
-    return sorted(set(OPS) - set(TEMPLATES))
-
-
-if missing_templates():  # an op added to the engine must be added here too, or compile is wrong
-    raise ImportError(f"autograd.compiling has no code template for the ops {missing_templates()}")
-
-
-# -- the traced graph, as plain data ---------------------------------------------
-
-
-class _Node(NamedTuple):
-    """One node of the traced graph, without the Value (so the trace can be freed)."""
-
-    kind: str  # "arg", "param", "const" or "op"
-    op: str
-    inputs: tuple[int, ...]  # positions in the topological order
-    params: tuple[float, ...]
-    slot: int  # which argument or parameter (-1 otherwise)
-    data: float  # the number when traced (what a constant is baked in as)
-    label: str
-
-    def shape(self) -> tuple[Any, ...]:
-        """What must not change between traces for the compiled code to hold."""
-        return (
-            self.kind,
-            self.op,
-            self.inputs,
-            self.params,
-            self.slot,
-            self.data if self.kind == "const" else 0,
-        )
-
-
-def _leaf_name(node: Value) -> str:
-    return f"the leaf {node.label!r:.80}" if node.label else f"an unlabelled leaf (data={node.data!r})"
-
-
-def _trace(
-    f: Callable[..., Any], leaves: Sequence[Value], params: Sequence[Value]
-) -> tuple[list[_Node], Value]:
-    """Run ``f`` on the engine and describe its graph node by node."""
-    if not is_grad_enabled():
-        raise CompileError(
-            "compile traces f on the engine, which records no graph inside no_grad(); call it outside"
-        )
-    out = f(*leaves)
-    if not isinstance(out, Value):
-        raise TypeError(
-            f"compile needs f to return one Value (a scalar, such as a loss), got {type(out).__name__} "
-            f"{out!r:.60}; for several outputs, compile each or their sum"
-        )
-    order = topological_order(out)
-    index = {node: k for k, node in enumerate(order)}
-    arg_slot = {leaf: i for i, leaf in enumerate(leaves)}
-    param_slot = {p: j for j, p in enumerate(params)}
-    nodes = []
-    for node in order:
-        if node.inputs:
-            inputs = tuple([index[v] for v in node.inputs])
-            nodes.append(_Node("op", node.op, inputs, node.params, -1, node.data, node.label))
-        elif node in arg_slot:
-            nodes.append(_Node("arg", "", (), (), arg_slot[node], node.data, node.label))
-        elif node in param_slot:
-            nodes.append(_Node("param", "", (), (), param_slot[node], node.data, node.label))
-        elif node.is_parameter or node.label:
-            kind = "a Parameter" if node.is_parameter else "labelled"
-            raise CompileError(
-                f"f uses {_leaf_name(node)} ({kind}), which is neither an argument of f nor in params=; "
-                f"compiled code would freeze it at {node.data!r}. List it in params= (read at every call), "
-                "pass it as an argument, or write a plain number for a constant"
-            )
-        else:
-            nodes.append(_Node("const", "", (), (), -1, node.data, ""))
-    return nodes, out
-
-
-def _describe_shape(node: _Node) -> str:
-    if node.kind == "op":
-        params = f" {node.params}" if node.params else ""
-        return f"op {node.op!r}{params} of nodes {list(node.inputs)}"
-    if node.kind == "const":
-        return f"the constant {node.data!r}"
-    return f"{node.kind} {node.slot}"
-
-
-def _shape_difference(compiled: Sequence[_Node], traced: Sequence[_Node]) -> str | None:
-    """Where two traces differ, in words, or None if they have the same shape."""
-    for k, (a, b) in enumerate(zip(compiled, traced)):
-        if a.shape() != b.shape():
-            return f"node v{k} was {_describe_shape(a)} when compiled, and is {_describe_shape(b)} now"
-    if len(compiled) != len(traced):
-        return f"the graph had {len(compiled)} nodes when compiled and has {len(traced)} now"
-    return None
-
-
-# -- writing the code ----------------------------------------------------------
-
-_ATOM = re.compile(r"[A-Za-z_]\w*|\d[\w.]*(?:[eE][+-]?\d+)?|\(-[\w.+-]+\)")
-_VARIABLE = re.compile(r"\bv(\d+)\b")
-_CHUNK = 100  # terms per line in long sums: CPython's compiler recurses once per term
-
-
-def _comment(text: str) -> str:
-    """Text for a comment, on one line: labels arrive here already escaped by
-    repr() (which escapes \\n, \\r, U+2028, U+0085, U+202E and every other
-    character that could end the line or hide text); anything else that is not
-    printable is escaped again, to be sure."""
-    return text if text.isprintable() else ascii(text)
-
-
-def _name(node: _Node, k: int) -> str:
-    """How comments call node k: its label (repr-escaped, cut when long) or its variable."""
-    if node.label:
-        label = node.label if len(node.label) <= 40 else node.label[:40] + "…"
-        return repr(label)
-    return f"v{k}"
-
-
-def _tuple(names: Sequence[str]) -> str:
-    """Python's tuple display: ``()``, ``(a,)``, ``(a, b)``."""
-    return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
-
-
-class _LineInfo(NamedTuple):
-    node: int  # the node whose forward rule, or local derivative, this line computes
-    phase: str  # "forward", "check" or "backward"
-    code: str  # the line without its comment
-
-
-@dataclass
-class _Variant:
-    """One generated function and what is needed to explain its failures."""
-
-    source: str
-    function_name: str
-    lines: dict[int, _LineInfo]  # line number -> what it computes
-    checked: tuple[int, ...]  # nodes whose value the code checks for inf / NaN
-    param_is_array: tuple[bool, ...] = ()  # NumPy form: gradients that vary per sample
-    function: Callable[..., Any] | None = field(default=None, repr=False)
-
-
-class _Generator:
-    """Writes one form of the compiled function, section by section.
-
-    numpy: expressions over arrays (one element per sample) instead of floats.
-    loop: a loop over samples that sums the parameter gradients (floats only).
-    arg_grads: also compute ∂out/∂argument (training needs only parameters).
-    """
-
-    def __init__(self, nodes: Sequence[_Node], n_args: int, n_params: int, numpy: bool, loop: bool) -> None:
-        self.nodes = nodes
-        self.numpy = numpy
-        self.loop = loop
-        self.indent = 2 if loop else 1
-        self.lines: list[str] = []
-        self.info: dict[int, _LineInfo] = {}
-        # constants are written as numbers, every other node is a variable named after its position
-        self.operand = [f"v{k}" if node.kind != "const" else lit(node.data) for k, node in enumerate(nodes)]
-        self.arg_node: list[int | None] = [None] * n_args
-        self.param_node: list[int | None] = [None] * n_params
-        for k, node in enumerate(nodes):
-            if node.kind == "arg":
-                self.arg_node[node.slot] = k
-            elif node.kind == "param":
-                self.param_node[node.slot] = k
-
-    def add(self, code: str, indent: int, comment: str = "", node: int = -1, phase: str = "") -> None:
-        self.lines.append("    " * indent + code + (f"  # {_comment(comment)}" if comment else ""))
-        if node >= 0:
-            self.info[len(self.lines)] = _LineInfo(node, phase, code)
-
-    def rows(self, names: Sequence[str], indent: int) -> None:
-        for start in range(0, len(names), 8):
-            self.add(", ".join(names[start : start + 8]) + ",", indent)
-
-    def write(self, arg_grads: bool, grads: bool = True) -> _Variant:
-        nodes = self.nodes
-        # needed[k]: node k leads to a gradient someone asked for; only those get backward lines
-        # (none at all for the forward-only form, grads=False)
-        needed = [False] * len(nodes)
-        for k, node in enumerate(nodes):
-            if not grads:
-                break
-            if node.kind == "op":
-                needed[k] = any(needed[i] for i in node.inputs)
-            else:
-                needed[k] = node.kind == "param" or (node.kind == "arg" and arg_grads)
-        self.header(arg_grads)
-        self.forward()
-        checked = () if self.numpy else self.checks()
-        grad_is_array = self.backward(needed)
-        self.results(needed, arg_grads)
-        return _Variant(
-            source="\n".join(self.lines) + "\n",
-            function_name="forward_backward_batch" if self.loop else "forward_backward",
-            lines=self.info,
-            checked=checked,
-            param_is_array=tuple(k is not None and grad_is_array[k] for k in self.param_node),
-        )
-
-    def header(self, arg_grads: bool) -> None:
-        """def line; which variable is which argument and parameter; unpacking."""
-        nodes, loop = self.nodes, self.loop
-        arguments = [
-            f"column{i}" if loop else (f"v{k}" if k is not None else f"unused{i}")
-            for i, k in enumerate(self.arg_node)
-        ]
-        name = "forward_backward_batch" if loop else "forward_backward"
-        self.add(f"def {name}({', '.join([*arguments, 'params'])}):", 0)
-        self.add("# Generated by autograd.compile: forward pass, then the chain rule edge by edge.", 1)
-        for what, slots in (("argument", self.arg_node), ("parameter", self.param_node)):
-            for i, k in enumerate(slots):
-                if k is not None:
-                    label = nodes[k].label and " " + _name(nodes[k], k)
-                    self.add(f"# {_comment(f'v{k} = {what} {i}{label}')}", 1)
-        if self.param_node:
-            unpacked = [f"v{k}" if k is not None else "_" for k in self.param_node]
-            if len(unpacked) <= 8:
-                self.add(f"{_tuple(unpacked)} = params", 1)
-            else:
-                self.add("(", 1)
-                self.rows(unpacked, 2)
-                self.add(") = params", 1)
-        if loop:
-            sums = [f"g{k}" for k in self.param_node if k is not None]
-            for start in range(0, len(sums), 12):
-                self.add(" = ".join(sums[start : start + 12]) + " = 0.0", 1, "sums over the samples")
-            self.add("values = []", 1)
-            self.add("add_value = values.append", 1)
-            if arg_grads:
-                for i in range(len(self.arg_node)):
-                    self.add(f"arg_grads{i} = []", 1)
-                    self.add(f"add_arg_grad{i} = arg_grads{i}.append", 1)
-            targets = [f"v{k}" if k is not None else "_" for k in self.arg_node]
-            self.add(f"for {', '.join(targets)}, in zip({', '.join(arguments)}):", 1)
-
-    def forward(self) -> None:
-        """One line per op node: its forward rule from the table."""
-        self.add("# forward: one line per node, inputs before the nodes that use them", self.indent)
-        for k, node in enumerate(self.nodes):
-            if node.kind != "op":
-                continue
-            template = TEMPLATES[node.op]
-            operands = tuple([self.operand[i] for i in node.inputs])
-            rule = (template.numpy_forward if self.numpy else None) or template.forward
-            code = rule(operands) if OPS[node.op].arity is None else rule(*operands, *node.params)
-            comment = node.label and _name(node, k)
-            if isinstance(code, list):  # a sum, left to right, a hundred terms per line
-                for start in range(0, len(code), _CHUNK):
-                    terms = ([f"v{k}"] if start else []) + code[start : start + _CHUNK]
-                    self.add(f"v{k} = {' + '.join(terms)}", self.indent, comment, k, "forward")
-                continue
-            guard = template.guard(*operands, *node.params) if template.guard else None
-            if guard:
-                code = f"{code} if {f'all({guard})' if self.numpy else guard} else domain_error()"
-            self.add(f"v{k} = {code}", self.indent, comment, k, "forward")
-
-    def checks(self) -> tuple[int, ...]:
-        """Float arithmetic overflows to inf without an exception; the engine
-        checks every node, so check the nodes that can (v - v is 0 unless v is
-        inf or NaN)."""
-        checked = tuple(k for k, n in enumerate(self.nodes) if n.kind == "op" and TEMPLATES[n.op].overflows)
-        for start in range(0, len(checked), 8):
-            terms = " + ".join(f"v{k} - v{k}" for k in checked[start : start + 8])
-            why = "inf or NaN: stop, as the engine does"
-            self.add(f"if {terms} != 0.0: not_finite()", self.indent, why, checked[start], "check")
-        return checked
-
-    def backward(self, needed: Sequence[bool]) -> list[bool]:
-        """g_out = 1, then one line per edge, in reverse topological order:
-        g_input += g_node · ∂node/∂input. Returns which gradients are arrays
-        (NumPy form)."""
-        nodes, root = self.nodes, len(self.nodes) - 1
-        self.add("# backward: one line per edge, gN = ∂out/∂vN", self.indent)
-        is_array = [False] * len(nodes)  # NumPy form: the value varies per sample
-        for k, node in enumerate(nodes):
-            is_array[k] = node.kind == "arg" or any(is_array[i] for i in node.inputs)
-        grad_is_array = [False] * len(nodes)
-        assigned: set[int] = set()
-        if needed[root]:
-            self.contribute(root, "1.0", False, "", -1, assigned)
-        for u in reversed(range(len(nodes))):
-            node = nodes[u]
-            if node.kind != "op" or not needed[u]:
-                continue
-            template = TEMPLATES[node.op]
-            operands = tuple([self.operand[i] for i in node.inputs])
-            rule = (template.numpy_local if self.numpy else None) or template.local
-            out = f"v{u}"
-            if OPS[node.op].arity is None:
-                locals_ = rule(operands, out)
-            else:
-                locals_ = rule(*operands, out, *node.params)
-            for i, local in zip(node.inputs, locals_):
-                if not needed[i]:
-                    continue
-                comment = f"{node.op}: ∂{_name(node, u)}/∂{_name(nodes[i], i)}"
-                if local in ("1.0", "-1.0"):
-                    term, negate = f"g{u}", local == "-1.0"
-                else:
-                    term, negate = f"g{u} * {local if _ATOM.fullmatch(local) else f'({local})'}", False
-                local_is_array = any(is_array[int(m)] for m in _VARIABLE.findall(local))
-                grad_is_array[i] = grad_is_array[i] or grad_is_array[u] or local_is_array
-                self.contribute(i, term, negate, comment, u, assigned)
-        return grad_is_array
-
-    def contribute(
-        self, target: int, term: str, negate: bool, comment: str, node: int, assigned: set[int]
-    ) -> None:
-        """The first contribution to a gradient assigns, the later ones add
-        (in the loop form, parameter gradients always add: they sum over samples)."""
-        accumulate = target in assigned or (self.loop and self.nodes[target].kind == "param")
-        g = f"g{target}"
-        if not accumulate:
-            code = f"{g} = -{term}" if negate else f"{g} = {term}"
-        elif self.numpy:  # never `+=` on arrays: g may be the same array object as another gradient
-            code = f"{g} = {g} {'-' if negate else '+'} {term}"
-        else:
-            code = f"{g} {'-' if negate else '+'}= {term}"
-        self.add(code, self.indent, comment, node, "backward")
-        assigned.add(target)
-
-    def results(self, needed: Sequence[bool], arg_grads: bool) -> None:
-        """return value, (∂out/∂arguments), (∂out/∂parameters)."""
-        root = len(self.nodes) - 1
-
-        def grad_of(k: int | None) -> str:
-            return f"g{k}" if k is not None and needed[k] else "0.0"
-
-        if self.loop:
-            self.add(f"add_value({self.operand[root]})", self.indent)
-            if arg_grads:
-                for i, k in enumerate(self.arg_node):
-                    self.add(f"add_arg_grad{i}({grad_of(k)})", self.indent)
-            value = "values"
-            arg_results = [f"arg_grads{i}" for i in range(len(self.arg_node))] if arg_grads else []
-        else:
-            value = self.operand[root]
-            arg_results = [grad_of(k) for k in self.arg_node] if arg_grads else []
-        param_results = [grad_of(k) for k in self.param_node]
-        one_line = f"return {value}, {_tuple(arg_results)}, {_tuple(param_results)}"
-        if len(one_line) <= 100:
-            self.add(one_line, 1)
-        else:
-            self.add(f"return {value}, (", 1)
-            self.rows(arg_results, 2)
-            self.add("), (", 1)
-            self.rows(param_results, 2)
-            self.add(")", 1)
+from autograd.rules import numpy_functions
+from autograd.tracing import CompileError, TracedNode, TraceMismatchError, shape_difference, trace
+from autograd.value import OPS, Value, to_float
+
+__all__ = ["CompileError", "CompiledGraph", "CompiledResult", "TraceMismatchError", "compile"]
 
 
 # -- running the code ----------------------------------------------------------
@@ -607,21 +127,13 @@ def _not_finite() -> None:
     raise _NotFinite
 
 
-_FLOAT_FUNCTIONS: dict[str, Any] = {
-    "exp": math.exp,
-    "log": math.log,
-    "sqrt": math.sqrt,
-    "tanh": math.tanh,
-    "sin": math.sin,
-    "cos": math.cos,
-    "sigmoid": stable_sigmoid,  # the engine's own σ, so the numbers match bit for bit
-    "softplus": stable_softplus,
-    "logsumexp": stable_logsumexp,
-    "abs": builtins.abs,
-    "zip": builtins.zip,
-    "domain_error": _domain_error,
-    "not_finite": _not_finite,
-}
+def _float_functions() -> dict[str, Any]:
+    """What generated float code calls: the float form of every function, and
+    of every op that a rule calls by name."""
+    functions: dict[str, Any] = {name: op.float_forward for name, op in OPS.items() if name.isidentifier()}
+    functions.update(FLOAT_FUNCTIONS)
+    functions.update({"zip": builtins.zip, "domain_error": _domain_error, "not_finite": _not_finite})
+    return functions
 
 
 def _numpy() -> Any:
@@ -636,39 +148,27 @@ def _numpy() -> Any:
 
 
 def _numpy_functions(np: Any) -> dict[str, Any]:
-    def sigmoid(x: Any) -> Any:
-        """The engine's σ over arrays: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below."""
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-    def softplus(x: Any) -> Any:
-        """The engine's softplus over arrays: max(x, 0) + log1p(e^-|x|)."""
-        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-    def logsumexp(xs: tuple[Any, ...]) -> Any:
-        """The engine's logsumexp, sample by sample: m + log Σ e^(xi - m)."""
-        m = functools.reduce(np.maximum, xs)
-        return m + np.log(sum([np.exp(x - m) for x in xs]))
-
-    return {
-        "exp": np.exp,
-        "log": np.log,
-        "sqrt": np.sqrt,
-        "tanh": np.tanh,
-        "sin": np.sin,
-        "cos": np.cos,
-        "sigmoid": sigmoid,
-        "softplus": softplus,
-        "logsumexp": logsumexp,
-        "abs": np.abs,
-        "sign": np.sign,
-        "where": np.where,
-        "all": np.all,
-        "domain_error": _domain_error,
-    }
+    """What generated NumPy code calls: the functions over arrays, and the
+    NumPy form of every op that a rule calls by name."""
+    functions = dict(numpy_functions(np))
+    for name, op in OPS.items():
+        if name.isidentifier() and name not in functions and not op.variadic:
+            functions[name] = _LazyNumpyOp(op, np)
+    functions.update({"all": np.all, "domain_error": _domain_error})
+    return functions
 
 
-def _build(variant: _Variant, functions: dict[str, Any]) -> Callable[..., Any]:
+class _LazyNumpyOp:
+    """An op's NumPy forward rule, generated on its first call."""
+
+    def __init__(self, op: Any, np: Any) -> None:
+        self.op, self.np = op, np
+
+    def __call__(self, *args: Any) -> Any:
+        return self.op.numpy_forward(self.np)(*args)
+
+
+def _build(variant: Variant, functions: dict[str, Any]) -> Callable[..., Any]:
     """Turn OUR generated source into a function.
 
     This is the one place chaingrad calls compile()/exec: the source was
@@ -722,7 +222,7 @@ class CompiledGraph:
     def __init__(
         self,
         f: Callable[..., Any],
-        nodes: list[_Node],
+        nodes: list[TracedNode],
         arg_labels: Sequence[str],
         params: tuple[Value, ...],
         check: bool,
@@ -733,7 +233,7 @@ class CompiledGraph:
         self.params = params
         self.n_args = len(arg_labels)
         self._check_every_call = check
-        self._variants: dict[tuple[bool, bool, bool, bool], _Variant] = {}
+        self._variants: dict[tuple[bool, bool, bool, bool], Variant] = {}
         self._readable = self._variant(numpy=False, loop=False, arg_grads=True)
         self.source: str = self._readable.source
 
@@ -741,15 +241,15 @@ class CompiledGraph:
 
     def _variant(
         self, numpy: bool, loop: bool, arg_grads: bool, build: bool = True, grads: bool = True
-    ) -> _Variant:
+    ) -> Variant:
         key = (numpy, loop, arg_grads, grads)
         variant = self._variants.get(key)
         if variant is None:
-            generator = _Generator(self._nodes, self.n_args, len(self.params), numpy, loop)
+            generator = Generator(self._nodes, self.n_args, len(self.params), numpy, loop)
             variant = generator.write(arg_grads, grads)
             self._variants[key] = variant
         if build and variant.function is None:
-            variant.function = _build(variant, _numpy_functions(_numpy()) if numpy else _FLOAT_FUNCTIONS)
+            variant.function = _build(variant, _numpy_functions(_numpy()) if numpy else _float_functions())
         return variant
 
     @property
@@ -957,7 +457,7 @@ class CompiledGraph:
         return CompiledResult(per_sample(value), tuple(per_sample(g) for g in grads), tuple(reduced))
 
     @staticmethod
-    def _reduce(np: Any, variant: _Variant, param_grads: Sequence[Any], n: int, reduce: str) -> list[float]:
+    def _reduce(np: Any, variant: Variant, param_grads: Sequence[Any], n: int, reduce: str) -> list[float]:
         """Sum (or average) each parameter's per-sample gradients, in one NumPy call for all."""
         totals = [0.0] * len(param_grads)
         arrays = [j for j, is_array in enumerate(variant.param_is_array) if is_array]
@@ -974,7 +474,7 @@ class CompiledGraph:
 
     # -- errors --------------------------------------------------------------------
 
-    def _explain(self, exc: BaseException, variant: _Variant) -> BaseException:
+    def _explain(self, exc: BaseException, variant: Variant) -> BaseException:
         """A DomainError naming the op, its inputs and the compiled line where
         the generated code failed (or ``exc`` itself if it came from elsewhere)."""
         frame, lineno = _compiled_frame(exc, variant.function)  # type: ignore[arg-type]
@@ -1047,10 +547,10 @@ class CompiledGraph:
         """Run f on the engine again, after checking it builds the same graph."""
         leaves = [Value(x, label=label) for x, label in zip(xs, self._arg_labels)]
         try:
-            nodes, out = _trace(self._f, leaves, self.params)
+            nodes, out = trace(self._f, leaves, self.params)
         except CompileError as exc:
             raise TraceMismatchError(f"f builds a different graph for these inputs: {exc}") from None
-        difference = _shape_difference(self._nodes, nodes)
+        difference = shape_difference(self._nodes, nodes)
         if difference:
             raise TraceMismatchError(
                 f"f builds a graph of a different shape for the inputs {list(xs)}: {difference}. "
@@ -1124,7 +624,7 @@ class CompiledGraph:
                     )
 
 
-def compile(  # autograd.compile, as the issue names it; the built-in is builtins.compile
+def compile(
     f: Callable[..., Value],
     *example_args: Any,
     params: Iterable[Value] = (),
@@ -1171,7 +671,7 @@ def compile(  # autograd.compile, as the issue names it; the built-in is builtin
         for i, a in enumerate(example_args)
     ]
     leaves = [Value(x, label=label) for x, label in zip(numbers, labels)]
-    nodes, _ = _trace(f, leaves, params)
+    nodes, _ = trace(f, leaves, params)
     n_lines = sum(1 + len(node.inputs) for node in nodes if node.kind == "op")
     if n_lines > max_lines:
         raise GraphTooLargeError(

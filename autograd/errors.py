@@ -22,6 +22,11 @@ class NonFiniteGradientError(DomainError):
     """Backward produced a gradient that is ``inf`` or ``NaN``."""
 
 
+class InfiniteDerivativeError(DomainError):
+    """Backward had to multiply a gradient that is not zero by a local
+    derivative that is infinite at that point (d√x/dx at x = 0)."""
+
+
 class GraphTooLargeError(ChaingradError, ValueError):
     """A tool refused a graph that is too large for it (drawing, path counting)."""
 
@@ -38,6 +43,7 @@ __all__ = [
     "ChaingradError",
     "DomainError",
     "GraphTooLargeError",
+    "InfiniteDerivativeError",
     "ModelFileError",
     "NonFiniteGradientError",
     "ParseError",

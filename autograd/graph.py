@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from autograd.errors import NonFiniteGradientError
-from autograd.ops import local_grads_of
-from autograd.value import Value, constant
+from autograd.errors import InfiniteDerivativeError, NonFiniteGradientError
+from autograd.naming import node_names
+from autograd.rules import local_grads_of
+from autograd.value import Value, constant, make_node
 
 
 def _check_value(root: Any, who: str) -> None:
@@ -59,6 +60,8 @@ def propagate(node: Value) -> None:
     """
     g = node.grad
     if g - g != 0.0:
+        if node.is_constant:  # a number written in the code: nobody needs its gradient
+            return
         raise _non_finite(node, g)
     for child, local in zip(node.inputs, node.local_grads):
         child.grad += g * local
@@ -84,11 +87,33 @@ def start_backward(order: list[Value]) -> None:
 
 
 def backward(root: Value) -> None:
-    """``root.backward()``: see :meth:`Value.backward`."""
+    """Compute ∂root/∂v for every Value v in the graph, into ``v.grad``.
+
+    Seeds ``root.grad`` with 1, walks :func:`topological_order` from the
+    output back to the inputs, and adds ``node.grad × local_grad`` into each
+    input: the chain rule, edge by edge. Leaf gradients accumulate across
+    calls (zero them with :func:`zero_grad`); intermediate gradients are reset
+    first. Raises :class:`NonFiniteGradientError` at the first node whose
+    gradient is inf or NaN, and :class:`InfiniteDerivativeError` where a
+    gradient would have to pass through an infinite local derivative.
+    """
     order = topological_order(root)
     start_backward(order)
-    for node in reversed(order):
-        propagate(node)
+    node = root
+    try:
+        for node in reversed(order):
+            propagate(node)
+    except InfiniteDerivativeError as exc:
+        raise at_node(exc, node, order) from None
+
+
+Value.backward = backward  # type: ignore[method-assign]
+
+
+def at_node(exc: InfiniteDerivativeError, node: Value, order: list[Value]) -> InfiniteDerivativeError:
+    """The error of an infinite local derivative, with the node it belongs to named."""
+    name = node_names(order).get(node, "the node")
+    return InfiniteDerivativeError(f"at {name} (made by {node.op!r}): {exc}")
 
 
 def zero_grad(values: Value | Iterable[Value]) -> None:
@@ -121,15 +146,66 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
             continue
         number = g.data if isinstance(g, Value) else g
         if number - number != 0.0:  # checked on every node, leaves included, as in backward
+            if node.is_constant:
+                continue
             raise _non_finite(node, number)
         if not node.inputs:
             continue
         locals_ = local_grads_of(node) if create_graph else node.local_grads
         for child, local in zip(node.inputs, locals_):
-            contribution = g * local
+            try:
+                contribution = g * local
+            except InfiniteDerivativeError as exc:
+                raise at_node(exc, node, topological_order(output)) from None
             previous = grads.get(child)
             grads[child] = contribution if previous is None else previous + contribution
     result = [grads.get(v, 0.0) for v in wanted]
     if create_graph:
         result = [r if isinstance(r, Value) else constant(float(r)) for r in result]
     return result[0] if single else result
+
+
+# -- copying and pickling a graph ---------------------------------------------------------
+# Python's pickle and deepcopy walk an object's references recursively, so a
+# chain of a few hundred Values would exhaust the stack. A Value is reduced
+# instead to a flat list of records in topological order, rebuilt in one loop.
+
+
+def _reduce(self: Value) -> tuple[Any, ...]:
+    if not self.inputs:
+        return (_leaf, (type(self), self.data, self.grad, self.label))
+    order = topological_order(self)
+    index = {node: k for k, node in enumerate(order)}
+    records: list[Any] = []
+    for node in order:
+        if node.inputs:
+            inputs = tuple([index[v] for v in node.inputs])
+            records.append(
+                (type(node), node.data, node.grad, node.label, node.op, inputs, node.local_grads, node.params)
+            )
+        else:
+            records.append(node)  # leaves are pickled as objects, so leaves shared between graphs stay shared
+    return (_rebuild, (records,))
+
+
+def _leaf(cls: type[Value], data: float, grad: float, label: str) -> Value:
+    node = make_node(data, "", (), (), (), cls)
+    node.grad, node.label = grad, label
+    return node
+
+
+def _rebuild(records: list[Any]) -> Value:
+    """The graph of a reduced Value: every node in topological order, its root last."""
+    nodes: list[Value] = []
+    for record in records:
+        if isinstance(record, Value):
+            nodes.append(record)
+            continue
+        cls, data, grad_, label, op, inputs, local_grads, params = record
+        node = make_node(data, op, tuple([nodes[k] for k in inputs]), local_grads, params, cls)
+        node.grad, node.label = grad_, label
+        nodes.append(node)
+    return nodes[-1]
+
+
+Value.__reduce__ = _reduce  # type: ignore[method-assign,assignment]

@@ -1,229 +1,167 @@
 """The op table: every operation chaingrad knows, with its forward rule and the
 local derivative of each input, side by side.
 
-For an op ``out = f(x1, ..., xn)`` the table gives
+For an op ``out = f(x1, ..., xn)`` a row gives
 
-* ``forward(x1, ..., xn)``: the number ``out``;
-* ``local(x1, ..., xn, out)``: the tuple ``(∂out/∂x1, ..., ∂out/∂xn)``.
+* the forward rule: the number ``out`` from the inputs;
+* the local rule: ``(∂out/∂x1, ..., ∂out/∂xn)``, which may use ``out``.
 
-Backward multiplies the gradient arriving at ``out`` by each of these local
-derivatives, which is the chain rule, one edge at a time.
+Backward multiplies the gradient arriving at ``out`` by each local derivative,
+which is the chain rule, one edge at a time.
 
-The local rules are written with arithmetic operators, comparisons and the
-generic :func:`cos`, :func:`sin` and :func:`log` below, so the same rule runs on
-floats (the normal case: numbers stored on each node) and on ``Value`` objects
-(higher-order derivatives build the derivative itself as a graph).
-
-Ops with a parameter that is a plain number, not an input (the exponent of
-``x ** 3``, the slope of ``leaky_relu``), receive it after ``out``.
-Variadic ops (``sum``, ``linear``) receive their inputs as one tuple.
-
-Adding an op means adding one entry to ``OPS``; ``Value`` builds its methods
-from it and the tests sample every entry.
+Each rule is written once, with arithmetic and the functions of
+:mod:`autograd.functions` (``where`` for a choice), and every reader derives
+from it (:mod:`autograd.rules`): the numbers stored on nodes, derivatives of
+derivatives, the code of ``compile``, the text and LaTeX of ``explain`` and of
+the steps. Your own op is one more row, made by the same function in your
+code: ``swish = autograd.define_op("swish", lambda x: x * sigmoid(x), ...)``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from operator import mul
 from typing import Any
 
-
-def cos(x: Any) -> Any:
-    """cos of a float, or of a Value (building a node)."""
-    return math.cos(x) if type(x) is float else x.cos()
-
-
-def sin(x: Any) -> Any:
-    """sin of a float, or of a Value (building a node)."""
-    return math.sin(x) if type(x) is float else x.sin()
-
-
-def log(x: Any) -> Any:
-    """Natural log of a float, or of a Value (building a node)."""
-    return math.log(x) if type(x) is float else x.log()
+from autograd.functions import abs, cos, exp, log, logsumexp, sigmoid, sin, softplus, sqrt, tanh, where
+from autograd.rules import Op, builtin_op
+from autograd.value import (
+    OPS,
+    Value,
+    apply_binary,
+    apply_unary,
+    apply_with_params,
+    constant,
+    to_float,
+)
 
 
-def sigmoid(x: float) -> float:
-    """σ(x) = 1 / (1 + e^-x), computed so that no input overflows.
-
-    For x >= 0, e^-x <= 1; for x < 0 we use the equal form e^x / (1 + e^x),
-    where e^x < 1. So sigmoid(800) is 1.0 and sigmoid(-800) is 0.0.
-    """
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-class OutsideDomain(ValueError):
-    """Raised by a forward rule with a message that explains the domain."""
-
-
-def exp_of(x: Any) -> Any:
-    """e^x of a float, or of a Value (building a node)."""
-    return math.exp(x) if type(x) is float else x.exp()
-
-
-def sigmoid_of(x: Any) -> Any:
-    """σ of a float, or of a Value (building a node)."""
-    return sigmoid(x) if type(x) is float else x.sigmoid()
-
-
-def softplus(x: float) -> float:
-    """log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): e^-|x| <= 1 never overflows,
-    and log1p keeps the tail exact, so softplus(800) is 800.0 and
-    softplus(-800) is e^-800 (rounded to 0.0)."""
-    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def power(a: float, n: float) -> float:
-    """a ** n over the reals: refuses what would be complex or infinite."""
-    if a < 0.0 and n != int(n):
-        raise OutsideDomain("a negative base needs an integer exponent (the result would be complex)")
-    if a == 0.0 and n < 0.0:
-        raise OutsideDomain("0 cannot be raised to a negative power (division by zero)")
-    return a**n
-
-
-def power_by_value(a: float, b: float) -> float:
-    """a ** b when the exponent b is itself a Value: needs a >= 0, because
-    ∂(a**b)/∂b = a**b · ln(a) has no real value for a < 0."""
-    if a < 0.0:
-        raise OutsideDomain(
-            "a Value exponent needs a base >= 0 (∂/∂b a**b = a**b·ln a); "
-            "use a plain number as the exponent for a negative base"
-        )
-    return power(a, b)
-
-
-def _sum(xs: tuple[float, ...]) -> float:
-    """x1 + ... + xn, added left to right like a chain of ``+``."""
-    return sum(xs, 0.0)
-
-
-def logsumexp(xs: tuple[float, ...]) -> float:
-    """log(e^x1 + ... + e^xn), computed as m + log Σ e^(xi - m) with m = max xi,
-    so no e^(xi - m) exceeds 1 and nothing overflows."""
-    m = max(xs)
-    return m + math.log(sum([math.exp(x - m) for x in xs], 0.0))
-
-
-def _softmax(xs: tuple[Any, ...], out: Any) -> tuple[Any, ...]:
-    """∂ logsumexp/∂xi = softmax(x)i = e^(xi - m) / Σj e^(xj - m), for m = max x.
-
-    Any shift m gives the same function, so this is exact on Values too; the
-    shift and the explicit division keep the floats summing to 1 to rounding.
-    """
-    m = max(xs)
-    exps = [exp_of(x - m) for x in xs]
-    total = sum(exps[1:], exps[0])
-    return tuple([e / total for e in exps])
-
-
-def _linear(xs: tuple[float, ...]) -> float:
-    """Σ w_i x_i + b, for inputs laid out as (w1..wn, x1..xn, b)."""
+def weighted_sum(xs: tuple[Any, ...]) -> Any:
+    """w1·x1 + ... + wn·xn + b, for the inputs laid out as (w1..wn, x1..xn, b)."""
     n = len(xs) // 2
-    return sum(map(float.__mul__, xs[:n], xs[n : 2 * n]), 0.0) + xs[-1]
+    return sum(map(mul, xs[1:n], xs[n + 1 : -1]), xs[0] * xs[n]) + xs[-1]
 
 
-def _linear_local(xs: tuple[Any, ...], out: Any) -> tuple[Any, ...]:
-    """∂/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1."""
+def weighted_sum_local(xs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """∂/∂wi = xi, ∂/∂xi = wi, ∂/∂b = 1."""
     n = len(xs) // 2
-    return (*xs[n : 2 * n], *xs[:n], 1.0)
+    return (*xs[n:-1], *xs[:n], 1.0)
 
 
-@dataclass(frozen=True)
-class Op:
-    """One row of the table.
+def power_local(a: Any, b: Any, out: Any) -> tuple[Any, Any]:
+    """∂(a^b)/∂a = b·a^(b-1) and ∂(a^b)/∂b = a^b·ln a, with PyTorch's values
+    where the formulas break down at a = 0: ∂/∂a = 0 at 0^0, ∂/∂b = 0."""
+    d_base = b * a ** (b - 1)
+    return where(a == 0, where(b == 0, 0, d_base), d_base), where(a > 0, out * log(a), 0)
 
-    name:     what ``Value.op`` holds and what graphs show (``"+"``, ``"tanh"``)
-    forward:  the rule that computes the output from the input numbers
-    local:    the local derivative of the output with respect to each input
-    math:     the same two rules in words, for docstrings and explanations
-    arity:    number of inputs (``None`` for a variadic op)
-    params:   names of number parameters that are not inputs (``("n",)`` for ``x ** n``)
-    domain:   where the op is defined, for error messages
-    """
 
-    name: str
-    forward: Callable[..., float]
-    local: Callable[..., tuple[Any, ...]]
-    math: str
-    arity: int | None = 1
-    params: tuple[str, ...] = ()
-    domain: str = ""
-
+op = builtin_op
 
 # fmt: off
 TABLE: tuple[Op, ...] = (
-    #  name       forward rule                       local derivative of each input
-    Op("+",       lambda a, b: a + b,                lambda a, b, out: (1.0, 1.0),
-       "a + b;  ∂/∂a = 1, ∂/∂b = 1", arity=2),
-    Op("-",       lambda a, b: a - b,                lambda a, b, out: (1.0, -1.0),
-       "a - b;  ∂/∂a = 1, ∂/∂b = -1", arity=2),
-    Op("*",       lambda a, b: a * b,                lambda a, b, out: (b, a),
-       "a · b;  ∂/∂a = b, ∂/∂b = a", arity=2),
-    Op("/",       lambda a, b: a / b,                lambda a, b, out: (1.0 / b, -out / b),
-       "a / b;  ∂/∂a = 1/b, ∂/∂b = -a/b²", arity=2, domain="b ≠ 0"),
-    Op("pow",     power_by_value,                    lambda a, b, out: (b * a ** (b - 1.0),
-                                                                        out * log(a) if a > 0 else 0.0),
-       "a ** b;  ∂/∂a = b·a^(b-1), ∂/∂b = a^b·ln a", arity=2,
-       domain="a > 0 (or a = 0 with b > 0)"),
-    Op("**",      power,                             lambda a, out, n: (n * a ** (n - 1) if n != 0 else 0.0,),
-       "x ** n (n a number);  d/dx = n·x^(n-1)", params=("n",),
-       domain="x ≥ 0 unless n is an integer, x ≠ 0 if n < 0"),
-    Op("neg",     lambda a: -a,                      lambda a, out: (-1.0,),
-       "-x;  d/dx = -1"),
-    Op("exp",     math.exp,                          lambda a, out: (out,),
-       "e^x;  d/dx = e^x", domain="x ≤ 709.78 (beyond, e^x overflows a float)"),
-    Op("log",     math.log,                          lambda a, out: (1.0 / a,),
-       "ln x;  d/dx = 1/x", domain="x > 0"),
-    Op("sqrt",    math.sqrt,                         lambda a, out: (0.5 / out,),
-       "√x;  d/dx = 1/(2√x)", domain="x > 0 (at 0 the derivative is infinite)"),
-    Op("tanh",    math.tanh,                         lambda a, out: (1.0 - out * out,),
-       "tanh x;  d/dx = 1 - tanh²x"),
-    Op("sigmoid", sigmoid,                           lambda a, out: (out * (1.0 - out),),
-       "σ(x) = 1/(1+e^-x);  d/dx = σ(x)(1-σ(x))"),
-    Op("softplus", softplus,                         lambda a, out: (sigmoid_of(a),),
-       "log(1 + e^x) (a smooth relu);  d/dx = σ(x)"),
-    Op("relu",    lambda a: a if a > 0.0 else 0.0,   lambda a, out: (1.0 if a > 0.0 else 0.0,),
-       "max(x, 0);  d/dx = 1 if x > 0 else 0 (we take 0 at x = 0)"),
-    Op("leaky_relu", lambda a, s: a if a > 0.0 else s * a,
-                                                     lambda a, out, s: (1.0 if a > 0.0 else s,),
-       "x if x > 0 else s·x (pReLU);  d/dx = 1 if x > 0 else s", params=("slope",)),
-    Op("prelu",   lambda a, s: a if a > 0.0 else s * a,
-                                                     lambda a, s, out: (1.0 if a > 0.0 else s, 0.0 if a > 0.0 else a),
-       "x if x > 0 else α·x, α an input that is learned (pReLU);  ∂/∂x = 1 if x > 0 else α, "
-       "∂/∂α = 0 if x > 0 else x", arity=2),
-    Op("abs",     abs,                               lambda a, out: (1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0,),
-       "|x|;  d/dx = sign(x) (we take 0 at x = 0)"),
-    Op("sin",     math.sin,                          lambda a, out: (cos(a),),
-       "sin x;  d/dx = cos x"),
-    Op("cos",     math.cos,                          lambda a, out: (-sin(a),),
-       "cos x;  d/dx = -sin x"),
-    Op("sum",     _sum,                              lambda xs, out: (1.0,) * len(xs),
-       "x1 + ... + xn;  ∂/∂xi = 1", arity=None),
-    Op("logsumexp", logsumexp,                       _softmax,
-       "log Σ e^xi;  ∂/∂xi = e^(xi - out) = softmax(x)i", arity=None),
-    Op("linear",  _linear,                           _linear_local,
-       "Σ wi·xi + b;  ∂/∂wi = xi, ∂/∂xi = wi, ∂/∂b = 1", arity=None),
+    #  name          forward rule                                   local derivative of each input
+    op("+",          lambda a, b: a + b,                            lambda a, b: (1.0, 1.0)),
+    op("-",          lambda a, b: a - b,                            lambda a, b: (1.0, -1.0)),
+    op("*",          lambda a, b: a * b,                            lambda a, b: (b, a)),
+    op("/",          lambda a, b: a / b,                            lambda a, b, out: (1 / b, -out / b),
+       domain="b ≠ 0"),
+    op("neg",        lambda x: -x,                                  lambda x: -1.0),
+    op("**",         lambda x, n: x ** n,                           lambda x, n: where(n == 0, 0, n * x ** (n - 1)),
+       params=("n",), domain="x ≥ 0 unless n is an integer, and x ≠ 0 when n < 0"),
+    op("pow",        lambda a, b: a ** b,                           power_local,
+       domain=lambda a, b: a >= 0),
+    op("exp",        lambda x: exp(x),                              lambda x, out: out),
+    op("log",        lambda x: log(x),                              lambda x: 1 / x,
+       domain="x > 0"),
+    op("sqrt",       lambda x: sqrt(x),                             lambda x, out: 0.5 / out,
+       domain="x ≥ 0"),
+    op("tanh",       lambda x: tanh(x),                             lambda x, out: 1 - out * out),
+    op("sigmoid",    lambda x: sigmoid(x),                          lambda x, out: out * (1 - out)),
+    op("softplus",   lambda x: softplus(x),                         lambda x: sigmoid(x)),
+    op("relu",       lambda x: where(x > 0, x, 0),                  lambda x: where(x > 0, 1, 0)),
+    op("leaky_relu", lambda x, slope: where(x > 0, x, slope * x),   lambda x, slope: where(x > 0, 1, slope),
+       params=("slope",)),
+    op("prelu",      lambda x, alpha: where(x > 0, x, alpha * x),   lambda x, alpha: (where(x > 0, 1, alpha),
+                                                                                      where(x > 0, 0, x))),
+    op("abs",        lambda x: abs(x),                              lambda x: where(x > 0, 1, where(x < 0, -1, 0))),
+    op("sin",        lambda x: sin(x),                              lambda x: cos(x)),
+    op("cos",        lambda x: cos(x),                              lambda x: -sin(x)),
+    op("sum",        lambda xs: sum(xs[1:], xs[0]),                 lambda xs: (1.0,) * len(xs),
+       variadic=True),
+    op("logsumexp",  lambda xs: logsumexp(xs),                      lambda xs, out: tuple(exp(x - out) for x in xs),
+       variadic=True),
+    op("linear",     weighted_sum,                                  weighted_sum_local,
+       variadic=True, example=("w1", "w2", "x1", "x2", "b")),
 )
 # fmt: on
+"""The built-in ops, in the order above; :data:`OPS` holds them (and yours) by name."""
 
-OPS: dict[str, Op] = {op.name: op for op in TABLE}
-"""The table, by name: ``OPS["tanh"].local(x, out)``."""
+del op
+
+# -- the operators and methods of Value, from the table ----------------------------------
 
 
-def local_grads_of(node: Any) -> tuple[Any, ...]:
-    """Evaluate ``node``'s local derivatives again, on Values this time.
+def _binary_methods(op: Op) -> tuple[Callable[[Value, Any], Value], Callable[[Value, Any], Value]]:
+    """``x OP y`` and the reflected ``number OP x``, for a two-input op."""
 
-    Used for higher-order derivatives: the result is built from the node's inputs
-    (and the node itself, for rules that use ``out``), so it can be
-    differentiated again.
-    """
-    op = OPS[node.op]
-    if op.arity is None:
-        return op.local(node.inputs, node)
-    return op.local(*node.inputs, node, *node.params)
+    def method(self: Value, other: Any) -> Value:
+        if not isinstance(other, Value):
+            other = constant(other)
+        return apply_binary(op, self, other)
+
+    def reflected(self: Value, other: Any) -> Value:
+        return apply_binary(op, constant(other), self)
+
+    method.__doc__ = reflected.__doc__ = op.math
+    return method, reflected
+
+
+def _unary_method(op: Op) -> Callable[[Value], Value]:
+    def method(self: Value) -> Value:
+        return apply_unary(op, self)
+
+    method.__name__ = op.name
+    method.__doc__ = op.math
+    return method
+
+
+_POW, _POW_N, _LEAKY, _PRELU = OPS["pow"], OPS["**"], OPS["leaky_relu"], OPS["prelu"]
+
+
+def _power(self: Value, exponent: Any) -> Value:
+    """x ** n for a number n (one input, n kept in ``params``), or
+    x ** y for a Value y (two inputs, op ``"pow"``)."""
+    if isinstance(exponent, Value):
+        return apply_binary(_POW, self, exponent)
+    return apply_with_params(_POW_N, self, (to_float(exponent, "the exponent of **"),))
+
+
+def _reflected_power(self: Value, base: Any) -> Value:
+    """number ** Value: the number becomes a constant leaf."""
+    return apply_binary(_POW, constant(base), self)
+
+
+def _leaky_relu(self: Value, slope: float = 0.01) -> Value:
+    """x if x > 0 else slope·x; d/dx = 1 if x > 0 else slope (a fixed number)."""
+    return apply_with_params(_LEAKY, self, (to_float(slope, "leaky_relu slope"),))
+
+
+def _prelu(self: Value, alpha: Any) -> Value:
+    """pReLU: x if x > 0 else α·x, where α is an input (a Value a model learns,
+    or a number); ∂/∂x = 1 if x > 0 else α, ∂/∂α = 0 if x > 0 else x."""
+    return apply_binary(_PRELU, self, alpha if isinstance(alpha, Value) else constant(alpha))
+
+
+for _symbol, _dunder in (("+", "add"), ("-", "sub"), ("*", "mul"), ("/", "truediv")):
+    _forward, _reflected = _binary_methods(OPS[_symbol])
+    setattr(Value, f"__{_dunder}__", _forward)
+    setattr(Value, f"__r{_dunder}__", _reflected)
+Value.__neg__ = _unary_method(OPS["neg"])  # type: ignore[method-assign]
+for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "softplus", "relu", "abs", "sin", "cos"):
+    setattr(Value, _name, _unary_method(OPS[_name]))
+Value.__pow__ = _power  # type: ignore[method-assign,assignment]
+Value.__rpow__ = _reflected_power  # type: ignore[method-assign,assignment]
+Value.leaky_relu = _leaky_relu  # type: ignore[method-assign]
+Value.prelu = _prelu  # type: ignore[method-assign,assignment]
+
+__all__ = ["OPS", "TABLE", "weighted_sum", "weighted_sum_local"]

@@ -38,7 +38,7 @@ from autograd.drawing import (
 )
 from autograd.graph import propagate, start_backward, topological_order
 from autograd.naming import node_names
-from autograd.value import Value
+from autograd.value import OPS, Value
 
 if TYPE_CHECKING:
     import graphviz
@@ -156,27 +156,11 @@ class Step:
         return f"∂{self.root_name}/∂{name}"
 
     def _formula(self) -> str:
-        """How the node was computed, in its inputs' names: ``ŷ = sigmoid(a)``."""
+        """How the node was computed, in its inputs' names, written from the op
+        table's forward rule: ``ŷ = σ(a)``, ``z = w1·x1 + w2·x2 + b``."""
         node, names = self.node, self._run.names
-        args = [names[v] for v in node.inputs]
-        op = node.op
-        if op in ("+", "-", "*", "/"):
-            expression = f"{args[0]} {op} {args[1]}"
-        elif op == "pow":
-            expression = f"{args[0]} ** {args[1]}"
-        elif op == "**":
-            expression = f"{args[0]} ** {format(node.params[0], 'g')}"
-        elif op == "neg":
-            expression = f"-{args[0]}"
-        elif op == "linear":
-            n = len(args) // 2
-            terms = [f"{w}·{x}" for w, x in zip(args[:n], args[n : 2 * n])]
-            expression = " + ".join([*terms, args[-1]])
-        elif node.params:
-            expression = f"{op}({', '.join(args + [format(p, 'g') for p in node.params])})"
-        else:
-            expression = f"{op}({', '.join(args)})"
-        return f"{self.name} = {expression}"
+        written = OPS[node.op].written([names[v] for v in node.inputs], node.params)
+        return f"{self.name} = {written}"
 
     def _header(self) -> str:
         where = f"step {self.index + 1}/{self.total}"

@@ -4,45 +4,129 @@ Each op on Values makes a new node that stores
 
 * ``data``: the number it computed (the forward rule of the op table),
 * ``op``: the op's name, ``inputs``: the Values it consumed, in order,
-* ``local_grads``: ∂(this node)/∂(each input), computed right away from the table.
+* ``local_grads``: ∂(this node)/∂(each input), computed right away from the table,
+* ``params``: the op's number parameters (the ``3`` of ``x ** 3``).
 
 Backward then needs nothing but multiplication and addition. Nodes hold no
 closures, so a graph contains no reference cycles and is freed as soon as the
 last reference to it goes.
+
+This module also holds the grad mode (:func:`no_grad`, :func:`enable_grad`,
+:func:`set_grad_enabled`), kept per thread and per asyncio task, and the
+registry :data:`OPS` that :mod:`autograd.rules` fills. The operator methods
+(``+``, ``tanh``, ...) are installed by :mod:`autograd.ops` from the table,
+``backward`` by :mod:`autograd.graph`.
 """
 
 from __future__ import annotations
 
+import functools
 import numbers
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from autograd.errors import DomainError
-from autograd.ops import OPS, Op, OutsideDomain
+from autograd.errors import DomainError, InfiniteDerivativeError
 
-_grad_enabled = True
+if TYPE_CHECKING:
+    from autograd.rules import Op
 
+OPS: dict[str, Op] = {}
+"""Every op, by name: the built-in table (:mod:`autograd.ops`) and the ops of
+:func:`autograd.define_op`. ``OPS["tanh"].math`` states its rules."""
 
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside this block ops record no inputs: every result is a leaf.
+# -- grad mode ---------------------------------------------------------------------
 
-    Use it for optimizer updates and evaluation, where no gradient is needed;
-    it also skips computing local derivatives. The switch is process-wide
-    (not per thread).
-    """
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+_ENABLED: ContextVar[bool] = ContextVar("chaingrad_grad_enabled", default=True)
+_BLOCKS: ContextVar[tuple[tuple[object, bool], ...]] = ContextVar("chaingrad_grad_blocks", default=())
+_open_blocks = 0  # grad-mode blocks open in any thread; while 0 the mode is on everywhere
+_open_blocks_lock = threading.Lock()
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def is_grad_enabled() -> bool:
-    """False inside :func:`no_grad`."""
-    return _grad_enabled
+    """False inside :func:`no_grad` (in this thread or asyncio task)."""
+    return _open_blocks == 0 or _ENABLED.get()
+
+
+class set_grad_enabled:
+    """``with set_grad_enabled(False):`` records no graph inside the block.
+
+    The mode belongs to the thread (and asyncio task) that enters the block:
+    another thread evaluating under ``no_grad`` never switches recording off
+    for a thread that trains. Blocks may close in any order (a generator that
+    is closed late, say): the mode is always the one of the innermost block
+    still open, and on when none is. Also a decorator: ``@set_grad_enabled(False)``.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled takes True or False, got {mode!r:.40}")
+        self.mode = mode
+        self._tokens: list[object] = []
+
+    def __enter__(self) -> set_grad_enabled:
+        global _open_blocks
+        token = object()
+        with _open_blocks_lock:
+            _open_blocks += 1
+        _BLOCKS.set((*_BLOCKS.get(), (token, self.mode)))
+        _ENABLED.set(self.mode)
+        self._tokens.append(token)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _open_blocks
+        token = self._tokens.pop()
+        blocks = tuple(block for block in _BLOCKS.get() if block[0] is not token)
+        _BLOCKS.set(blocks)
+        _ENABLED.set(blocks[-1][1] if blocks else True)
+        with _open_blocks_lock:
+            _open_blocks -= 1
+
+    def __call__(self, function: F) -> F:
+        mode = self.mode
+
+        @functools.wraps(function)
+        def with_mode(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return function(*args, **kwargs)
+
+        return with_mode  # type: ignore[return-value]
+
+
+class no_grad(set_grad_enabled):
+    """Inside ``with no_grad():`` ops record nothing: every result is a leaf.
+
+    Use it for optimizer updates and evaluation, where no gradient is needed;
+    it also skips computing local derivatives. Per thread and per asyncio
+    task. Also a decorator, with or without parentheses: ``@no_grad``.
+    """
+
+    def __new__(cls, function: Any = None) -> Any:
+        if callable(function):  # @no_grad without parentheses
+            return set_grad_enabled(False)(function)
+        return super().__new__(cls)
+
+    def __init__(self, function: Any = None) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record the graph again inside a :func:`no_grad` block (per thread)."""
+
+    def __new__(cls, function: Any = None) -> Any:
+        if callable(function):
+            return set_grad_enabled(True)(function)
+        return super().__new__(cls)
+
+    def __init__(self, function: Any = None) -> None:
+        super().__init__(True)
+
+
+# -- numbers -------------------------------------------------------------------------
 
 
 def to_float(x: Any, what: str = "Value") -> float:
@@ -67,8 +151,51 @@ def to_float(x: Any, what: str = "Value") -> float:
         kind = type(x).__name__
         raise TypeError(f"{what} needs a real number (int, float, NumPy scalar), got {kind} {x!r:.60}")
     if result - result != 0.0:
-        raise ValueError(f"{what} needs a finite number, got {result!r}")
+        raise DomainError(f"{what} needs a finite number, got {result!r}")
     return result
+
+
+class InfiniteDerivative(float):
+    """A local derivative that is infinite or undefined where it was taken:
+    d√x/dx at x = 0, d(0 ** y)/d(base) for 0 < y < 1.
+
+    It is stored on the node like any local derivative (as ``inf``), so the
+    value can be computed, printed and drawn. Backward multiplies it by the
+    gradient arriving at the node: by 0 that gives 0 (that path contributes
+    nothing), by anything else :class:`InfiniteDerivativeError`, which names
+    the node. An edge into a literal constant (the 0 of ``0 ** y``) never
+    raises: nobody can ask for the gradient of a number written in the code.
+    """
+
+    __slots__ = ("into_constant", "reason")
+
+    reason: str
+    into_constant: bool
+
+    def __new__(cls, reason: str, into_constant: bool = False) -> InfiniteDerivative:
+        self = super().__new__(cls, "inf")
+        self.reason = reason
+        self.into_constant = into_constant
+        return self
+
+    def __rmul__(self, gradient: Any) -> Any:
+        if gradient == 0.0:
+            return 0.0
+        if self.into_constant:
+            return float("inf")
+        raise InfiniteDerivativeError(
+            f"backward multiplies a gradient of {float(gradient):g} by an infinite local derivative: "
+            f"{self.reason}. A gradient cannot pass through this point; move away from it, or "
+            "compute the value under autograd.no_grad() when no gradient is needed"
+        )
+
+    __mul__ = __rmul__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (InfiniteDerivative, (self.reason, self.into_constant))
+
+    def __repr__(self) -> str:
+        return "inf"
 
 
 class Value:
@@ -86,7 +213,7 @@ class Value:
     so Values can be dict keys; compare ``a.data == b.data`` for equal numbers.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "inputs", "local_grads", "params")
+    __slots__ = ("data", "grad", "inputs", "label", "local_grads", "op", "params")
 
     data: float
     grad: float
@@ -115,7 +242,7 @@ class Value:
             parts.append(f"label={self.label!r}")
         if self.op:
             parts.append(f"op={self.op!r}")
-        return f"Value({', '.join(parts)})"
+        return f"{type(self).__name__}({', '.join(parts)})"
 
     def __float__(self) -> float:
         return self.data
@@ -145,29 +272,31 @@ class Value:
     is_parameter = False
     """True for :class:`Parameter` (a learnable weight); drawings colour it."""
 
+    is_constant = False
+    """True for :class:`Constant`: a number written in the code (the 3 of ``x * 3``)."""
+
     @property
     def is_leaf(self) -> bool:
         """True for a Value that no op made (an input, a parameter, a constant)."""
         return not self.inputs
 
-    # -- gradients -----------------------------------------------------------
+    def _apply_function(self, name: str, args: tuple[Any, ...]) -> Value:
+        """How :mod:`autograd.functions` applies a function to a Value: its op."""
+        return OPS[name].function(*args)  # type: ignore[no-any-return]
 
-    def backward(self) -> None:
-        """Compute ∂self/∂v for every Value v in the graph, into ``v.grad``.
+    def __copy__(self) -> Value:
+        """A node with the same number, label and inputs (the inputs are shared)."""
+        copy = make_node(self.data, self.op, self.inputs, self.local_grads, self.params, type(self))
+        copy.grad, copy.label = self.grad, self.label
+        return copy
 
-        Seeds ``self.grad`` with 1, walks :func:`autograd.topological_order`
-        from the output back to the inputs, and adds ``node.grad × local_grad``
-        into each input: the chain rule, edge by edge. Leaf gradients accumulate
-        across calls (zero them with :func:`autograd.zero_grad`); intermediate
-        gradients are reset first. Raises :class:`NonFiniteGradientError` at the
-        first node whose gradient is inf or NaN.
-        """
-        from autograd.graph import backward
+    # -- installed by autograd.graph ----------------------------------------
 
-        backward(self)
+    backward: Callable[[Value], None]
+    """∂self/∂v for every Value v of the graph, into ``v.grad`` (see
+    :func:`autograd.graph.backward`)."""
 
-    # -- ops from the table; each docstring states the rule -----------------
-    # (filled in below the class by _install_ops)
+    # -- ops from the table, installed by autograd.ops; each docstring states the rule
 
     __add__: Callable[[Value, Any], Value]
     __radd__: Callable[[Value, Any], Value]
@@ -177,6 +306,8 @@ class Value:
     __rmul__: Callable[[Value, Any], Value]
     __truediv__: Callable[[Value, Any], Value]
     __rtruediv__: Callable[[Value, Any], Value]
+    __pow__: Callable[[Value, Any], Value]
+    __rpow__: Callable[[Value, Any], Value]
     __neg__: Callable[[Value], Value]
     exp: Callable[[Value], Value]
     log: Callable[[Value], Value]
@@ -188,33 +319,14 @@ class Value:
     abs: Callable[[Value], Value]
     sin: Callable[[Value], Value]
     cos: Callable[[Value], Value]
+    leaky_relu: Callable[..., Value]
+    prelu: Callable[[Value, Any], Value]
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
         return self.abs()
-
-    def __pow__(self, exponent: Any) -> Value:
-        """x ** n for a number n (one input, n kept in ``params``), or
-        x ** y for a Value y (two inputs, op ``"pow"``)."""
-        if isinstance(exponent, Value):
-            return _apply_binary(_POW, self, exponent)
-        return _apply_with_param(_POW_N, self, to_float(exponent, "the exponent of **"))
-
-    def __rpow__(self, base: Any) -> Value:
-        """number ** Value: the number becomes a constant leaf."""
-        return _apply_binary(_POW, constant(base), self)
-
-    def prelu(self, alpha: Any) -> Value:
-        """pReLU: x if x > 0 else α·x, where α is an input (a Value a model
-        learns, or a number); ∂/∂x = 1 if x > 0 else α, ∂/∂α = 0 if x > 0 else x."""
-        return _apply_binary(_PRELU, self, alpha if isinstance(alpha, Value) else constant(alpha))
-
-    def leaky_relu(self, slope: float = 0.01) -> Value:
-        """x if x > 0 else slope·x (pReLU when slope is learned elsewhere);
-        d/dx = 1 if x > 0 else slope."""
-        return _apply_with_param(_LEAKY, self, to_float(slope, "leaky_relu slope"))
 
 
 class Parameter(Value):
@@ -229,11 +341,26 @@ class Parameter(Value):
     is_parameter = True
 
 
+class Constant(Value):
+    """A number written in the code, brought into the graph as a leaf: the ``3``
+    of ``x * 3``. Tools name it by its number, stepping does not spend a step
+    on it, and its gradient is never needed."""
+
+    __slots__ = ()
+    is_constant = True
+
+
 def constant(x: Any) -> Value:
-    """A number as a leaf Value (how ``x * 2`` brings the 2 into the graph)."""
+    """A number as a :class:`Constant` leaf (how ``x * 2`` brings the 2 into the graph).
+    A Value is returned as it is."""
     if isinstance(x, Value):
         return x
-    return _leaf(to_float(x, "an operand"))
+    node = _new(Constant)
+    node.data = to_float(x, "an operand")
+    node.grad = 0.0
+    node.label = node.op = ""
+    node.inputs = node.local_grads = node.params = ()
+    return node
 
 
 def _number(x: Any) -> float:
@@ -243,41 +370,16 @@ def _number(x: Any) -> float:
 _new = object.__new__
 
 
-def _describe(v: Value) -> str:
-    return f"{v.label}={v.data!r}" if v.label else repr(v.data)
-
-
-def _domain_error(
-    op: Op,
-    inputs: Sequence[Value],
-    params: Sequence[float],
-    exc: Exception | None,
-    in_derivative: bool = False,
-) -> DomainError:
-    """The error for an op applied outside its domain: names the op, the input
-    values with their labels, and the rule that was broken."""
-    args = ", ".join([_describe(v) for v in inputs] + [repr(p) for p in params])
-    if exc is None:
-        why = "the result is not a finite number (it overflowed or is NaN)"
-    elif in_derivative:
-        why = (
-            f"the value is fine but its local derivative is infinite or undefined here ({op.math}); "
-            "under autograd.no_grad() the value alone can be computed"
-        )
-    elif isinstance(exc, OverflowError):
-        why = "the result overflows a float"
-    elif isinstance(exc, OutsideDomain) or not op.domain:
-        why = str(exc)
-    else:
-        why = f"{op.name} is defined only for {op.domain}"
-    return DomainError(f"{op.name}({args}): {why}")
-
-
-def _node(
-    data: float, op: str, inputs: tuple[Value, ...], local: tuple[Any, ...], params: tuple[float, ...]
+def make_node(
+    data: float,
+    op: str,
+    inputs: tuple[Value, ...],
+    local: tuple[Any, ...],
+    params: tuple[float, ...],
+    cls: type[Value] = Value,
 ) -> Value:
     """A Value made without the checks of ``Value(...)``: ``data`` is already a finite float."""
-    node = _new(Value)
+    node = _new(cls)
     node.data = data
     node.grad = 0.0
     node.label = ""
@@ -288,122 +390,109 @@ def _node(
     return node
 
 
-def _leaf(data: float) -> Value:
-    return _node(data, "", (), (), ())
+def make_leaf(data: float) -> Value:
+    """A result computed under :func:`no_grad`: a leaf with no history."""
+    return make_node(data, "", (), (), ())
 
 
-# The four ways an op is applied. They differ only in how they call the table's
-# rules; each checks the forward result, catches a domain error and makes the node
-# (under no_grad, a leaf, and the local derivatives are not even computed).
-# (The float check `out - out != 0.0` is True exactly for inf and NaN.)
+# -- applying an op to Values --------------------------------------------------------
+# The engine's hot path. The op's rules were compiled to float functions when
+# it was defined (autograd.rules): `float_rule` gives the output and every
+# local derivative in one call, `float_forward` only the output (under
+# no_grad). Anything unusual (an exception, an inf or NaN) goes to the op's
+# slow path, which explains a domain error or records an infinite derivative.
+# (`out - out == 0.0` is False exactly for inf and NaN.)
 
 
-def _apply_unary(op: Op, x: Value) -> Value:
-    a = x.data
-    out = None
+def apply_unary(op: Op, x: Value) -> Value:
+    """An op with one input and no parameters, on a Value."""
     try:
-        out = op.forward(a)
-        if out - out != 0.0:
-            raise _domain_error(op, (x,), (), None)
-        if not _grad_enabled:
-            return _leaf(out)
-        local = op.local(a, out)
-    except (ArithmeticError, ValueError) as exc:
-        if isinstance(exc, DomainError):
-            raise
-        raise _domain_error(op, (x,), (), exc, in_derivative=out is not None) from None
-    return _node(out, op.name, (x,), local, ())
+        if _open_blocks == 0 or _ENABLED.get():
+            out, local = op.float_rule(x.data)
+            if out - out == 0.0:
+                return make_node(out, op.name, (x,), local, ())
+        else:
+            out = op.float_forward(x.data)
+            if out - out == 0.0:
+                return make_node(out, "", (), (), ())
+    except (ArithmeticError, ValueError):
+        pass
+    return op.failed((x,), ())
 
 
-def _apply_with_param(op: Op, x: Value, p: float) -> Value:
-    a = x.data
-    out = None
+def apply_binary(op: Op, x: Value, y: Value) -> Value:
+    """An op with two inputs and no parameters, on Values."""
     try:
-        out = op.forward(a, p)
-        if out - out != 0.0:
-            raise _domain_error(op, (x,), (p,), None)
-        if not _grad_enabled:
-            return _leaf(out)
-        local = op.local(a, out, p)
-    except (ArithmeticError, ValueError) as exc:
-        if isinstance(exc, DomainError):
-            raise
-        raise _domain_error(op, (x,), (p,), exc, in_derivative=out is not None) from None
-    return _node(out, op.name, (x,), local, (p,))
+        if _open_blocks == 0 or _ENABLED.get():
+            out, local = op.float_rule(x.data, y.data)
+            if out - out == 0.0:
+                return make_node(out, op.name, (x, y), local, ())
+        else:
+            out = op.float_forward(x.data, y.data)
+            if out - out == 0.0:
+                return make_node(out, "", (), (), ())
+    except (ArithmeticError, ValueError):
+        pass
+    return op.failed((x, y), ())
 
 
-def _apply_binary(op: Op, x: Value, y: Value) -> Value:
-    a = x.data
-    b = y.data
-    out = None
+def apply_with_params(op: Op, x: Value, params: tuple[float, ...]) -> Value:
+    """An op with one input and number parameters (``x ** 2``), on a Value."""
+    forward, rule = op.specialized.get(params) or op.rules_for(params)
     try:
-        out = op.forward(a, b)
-        if out - out != 0.0:
-            raise _domain_error(op, (x, y), (), None)
-        if not _grad_enabled:
-            return _leaf(out)
-        local = op.local(a, b, out)
-    except (ArithmeticError, ValueError) as exc:
-        if isinstance(exc, DomainError):
-            raise
-        raise _domain_error(op, (x, y), (), exc, in_derivative=out is not None) from None
-    return _node(out, op.name, (x, y), local, ())
+        if _open_blocks == 0 or _ENABLED.get():
+            out, local = rule(x.data)
+            if out - out == 0.0:
+                return make_node(out, op.name, (x,), local, params)
+        else:
+            out = forward(x.data)
+            if out - out == 0.0:
+                return make_node(out, "", (), (), ())
+    except (ArithmeticError, ValueError):
+        pass
+    return op.failed((x,), params)
 
 
-def _apply_variadic(op: Op, inputs: tuple[Value, ...]) -> Value:
+def apply_op(op: Op, inputs: tuple[Value, ...], params: tuple[float, ...] = ()) -> Value:
+    """Any op on Values, with its number parameters."""
+    if op.variadic:
+        return apply_variadic(op, inputs)
+    try:
+        if _open_blocks == 0 or _ENABLED.get():
+            out, local = op.float_rule(*[v.data for v in inputs], *params)
+            if out - out == 0.0:
+                return make_node(out, op.name, inputs, local, params)
+        else:
+            out = op.float_forward(*[v.data for v in inputs], *params)
+            if out - out == 0.0:
+                return make_node(out, "", (), (), ())
+    except (ArithmeticError, ValueError):
+        pass
+    return op.failed(inputs, params)
+
+
+def apply_variadic(op: Op, inputs: tuple[Value, ...]) -> Value:
+    """An op that takes any number of inputs (sum, linear), on Values."""
     xs = tuple([v.data for v in inputs])
-    out = None
     try:
-        out = op.forward(xs)
-        if out - out != 0.0:
-            raise _domain_error(op, inputs, (), None)
-        if not _grad_enabled:
-            return _leaf(out)
-        local = op.local(xs, out)
-    except (ArithmeticError, ValueError) as exc:
-        if isinstance(exc, DomainError):
-            raise
-        raise _domain_error(op, inputs, (), exc, in_derivative=out is not None) from None
-    return _node(out, op.name, inputs, local, ())
+        if _open_blocks == 0 or _ENABLED.get():
+            out, local = op.float_rule(xs)
+            if out - out == 0.0:
+                return make_node(out, op.name, inputs, local, ())
+        else:
+            out = op.float_forward(*xs)
+            if out - out == 0.0:
+                return make_node(out, "", (), (), ())
+    except (ArithmeticError, ValueError):
+        pass
+    return op.failed(inputs, ())
 
 
-def _binary_methods(op: Op) -> tuple[Callable[[Value, Any], Value], Callable[[Value, Any], Value]]:
-    """``x OP y`` and the reflected ``number OP x``, for a two-input op."""
-
-    def method(self: Value, other: Any) -> Value:
-        if not isinstance(other, Value):
-            other = constant(other)
-        return _apply_binary(op, self, other)
-
-    def reflected(self: Value, other: Any) -> Value:
-        return _apply_binary(op, constant(other), self)
-
-    method.__doc__ = reflected.__doc__ = op.math
-    return method, reflected
-
-
-def _unary_method(op: Op) -> Callable[[Value], Value]:
-    def method(self: Value) -> Value:
-        return _apply_unary(op, self)
-
-    method.__name__ = op.name
-    method.__doc__ = op.math
-    return method
-
-
-_POW = OPS["pow"]
-_POW_N = OPS["**"]
-_LEAKY = OPS["leaky_relu"]
-_PRELU = OPS["prelu"]
-
-for _symbol, _dunder in (("+", "add"), ("-", "sub"), ("*", "mul"), ("/", "truediv")):
-    _forward, _reflected = _binary_methods(OPS[_symbol])
-    setattr(Value, f"__{_dunder}__", _forward)
-    setattr(Value, f"__r{_dunder}__", _reflected)
-Value.__neg__ = _unary_method(OPS["neg"])  # type: ignore[method-assign]
-for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "softplus", "relu", "abs", "sin", "cos"):
-    setattr(Value, _name, _unary_method(OPS[_name]))
-Value.__abs__ = Value.abs  # type: ignore[method-assign]
+def _as_values(values: Iterable[Any], who: str) -> tuple[Value, ...]:
+    inputs = tuple(v if isinstance(v, Value) else constant(v) for v in values)
+    if not inputs:
+        raise ValueError(f"{who} of no values: give at least one")
+    return inputs
 
 
 def sum_values(values: Iterable[Any]) -> Value:
@@ -411,20 +500,14 @@ def sum_values(values: Iterable[Any]) -> Value:
 
     Python's ``sum(values)`` also works but makes n - 1 nodes of ``+``.
     """
-    inputs = tuple(v if isinstance(v, Value) else constant(v) for v in values)
-    if not inputs:
-        raise ValueError("sum of no values: give at least one")
-    return _apply_variadic(OPS["sum"], inputs)
+    return apply_variadic(OPS["sum"], _as_values(values, "sum"))
 
 
 def logsumexp(values: Iterable[Any]) -> Value:
     """log(e^x1 + ... + e^xn) as ONE node, computed without overflow; its local
     derivatives are the softmax: ∂/∂xi = e^xi / Σ e^xj. Softmax cross-entropy
     is ``logsumexp(z) - z[c]``."""
-    inputs = tuple(v if isinstance(v, Value) else constant(v) for v in values)
-    if not inputs:
-        raise ValueError("logsumexp of no values: give at least one")
-    return _apply_variadic(OPS["logsumexp"], inputs)
+    return apply_variadic(OPS["logsumexp"], _as_values(values, "logsumexp"))
 
 
 def linear(weights: Sequence[Any], inputs: Sequence[Any], bias: Any) -> Value:
@@ -437,5 +520,4 @@ def linear(weights: Sequence[Any], inputs: Sequence[Any], bias: Any) -> Value:
         raise ValueError(f"linear: {len(weights)} weights but {len(inputs)} inputs; they must match")
     if not weights:
         raise ValueError("linear: give at least one weight and input")
-    nodes = tuple(v if isinstance(v, Value) else constant(v) for v in (*weights, *inputs, bias))
-    return _apply_variadic(OPS["linear"], nodes)
+    return apply_variadic(OPS["linear"], _as_values((*weights, *inputs, bias), "linear"))

@@ -24,7 +24,8 @@ from opspec import SPECS, OpSpec
 
 import autograd
 from autograd import DomainError, NonFiniteGradientError, Parameter, Value, linear, sum_values, zero_grad
-from autograd.compiling import TEMPLATES, CompiledResult, CompileError, TraceMismatchError, lit
+from autograd.codegen import lit
+from autograd.compiling import CompiledResult, CompileError, TraceMismatchError
 
 TOL = {"rel_tol": 1e-12, "abs_tol": 1e-12}
 
@@ -70,11 +71,7 @@ def assert_batch_matches(batch: CompiledResult, rows: Sequence[CompiledResult], 
             assert math.isclose(g, expected, rel_tol=1e-12, abs_tol=1e-12 * len(rows)), (j, g, expected)
 
 
-# -- the template table ----------------------------------------------------------
-
-
-def test_every_op_has_a_template():
-    assert set(TEMPLATES) == set(autograd.OPS)
+# -- literals ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("x", [0.0, -0.0, 1.5, -2.5, 1e-300, -1e300, 5e-324, 0.1, 1 / 3])
@@ -378,7 +375,7 @@ def test_labels_appear_escaped_in_comments():
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_constants_are_baked_in_exactly(c):
     compiled = autograd.compile(lambda x: x * c - c, 1.0)
-    assert lit(c) in compiled.source
+    assert repr(c) in compiled.source
     value, (grad,), _ = compiled(1.0)
     assert value == 1.0 * c - c and grad == c  # bit for bit: the same floats as the engine
     assert compiled(0.5).value == 0.5 * c - c

@@ -179,7 +179,7 @@ def test_a_step_prints_the_learners_arithmetic():
     (step,) = [s for s in backward_steps(loss) if s.node is y_hat]
     assert "∂L/∂a = ∂L/∂ŷ · ∂ŷ/∂a = -0.2 × 0.25 = -0.05" in str(step).splitlines()[1]
     header = str(step).splitlines()[0]
-    assert header == "step 4/7: ŷ = sigmoid(a); ∂L/∂ŷ = -0.2 is complete, pass it to the inputs:"
+    assert header == "step 4/7: ŷ = σ(a); ∂L/∂ŷ = -0.2 is complete, pass it to the inputs:"
     assert repr(step) == "<Step 4/7 ŷ: ∂L/∂ŷ = -0.2>"
 
 
