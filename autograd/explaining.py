@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd.errors import ChaingradError, GraphTooLargeError
-from autograd.graph import topological_order
+from autograd.graph import reaching, topological_order
 from autograd.naming import node_names
 from autograd.value import Value
 
@@ -78,20 +78,8 @@ def describe_labels(order: list[Value], limit: int = 40) -> str:
 
 
 def _reaching(order: list[Value], wrt: Value) -> set[Value]:
-    """The nodes of ``order`` from which at least one path leads down to ``wrt``
-    (``wrt`` included): walk up from ``wrt`` through the nodes that use it."""
-    users: dict[Value, list[Value]] = {}
-    for node in order:
-        for child in node.inputs:
-            users.setdefault(child, []).append(node)
-    found = {wrt}
-    stack = [wrt]
-    while stack:
-        for user in users.get(stack.pop(), ()):
-            if user not in found:
-                found.add(user)
-                stack.append(user)
-    return found
+    """The nodes of ``order`` from which at least one path leads down to ``wrt``."""
+    return reaching(order, [wrt])
 
 
 def _count(order: list[Value], root: Value, wrt: Value, reaching: set[Value]) -> int:

@@ -123,6 +123,23 @@ def zero_grad(values: Value | Iterable[Value]) -> None:
         v.grad = 0.0
 
 
+def reaching(order: Sequence[Value], targets: Iterable[Value]) -> set[Value]:
+    """The nodes of ``order`` from which at least one path leads down to one of
+    ``targets`` (the targets included): walk up from them through their users."""
+    users: dict[Value, list[Value]] = {}
+    for node in order:
+        for child in node.inputs:
+            users.setdefault(child, []).append(node)
+    found = set(targets)
+    stack = list(found)
+    while stack:
+        for user in users.get(stack.pop(), ()):
+            if user not in found:
+                found.add(user)
+                stack.append(user)
+    return found
+
+
 def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> Any:
     """∂output/∂input for each input, without touching any ``.grad``.
 
@@ -139,10 +156,12 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     wanted = [inputs] if single else list(inputs)
     for v in wanted:
         _check_value(v, "grad (inputs)")
+    order = topological_order(output)
+    needed = reaching(order, wanted)  # only edges that lead to a wanted input are followed
     grads: dict[Value, Any] = {output: 1.0}
-    for node in reversed(topological_order(output)):
+    for node in reversed(order):
         g = grads.get(node)
-        if g is None:
+        if g is None or node not in needed:
             continue
         number = g.data if isinstance(g, Value) else g
         if number - number != 0.0:  # checked on every node, leaves included, as in backward
@@ -153,10 +172,12 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
             continue
         locals_ = local_grads_of(node) if create_graph else node.local_grads
         for child, local in zip(node.inputs, locals_):
+            if child not in needed:
+                continue
             try:
                 contribution = g * local
             except InfiniteDerivativeError as exc:
-                raise at_node(exc, node, topological_order(output)) from None
+                raise at_node(exc, node, order) from None
             previous = grads.get(child)
             grads[child] = contribution if previous is None else previous + contribution
     result = [grads.get(v, 0.0) for v in wanted]

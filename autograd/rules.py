@@ -672,7 +672,12 @@ def local_grads_of(node: Value) -> tuple[Any, ...]:
 
 # -- define_op ---------------------------------------------------------------------------------
 
-_RESERVED = frozenset({"where", "power", "outside", "select", "const", "input", "param", OUT})
+_RESERVED = frozenset(
+    {"where", "power", "outside", "select", "const", "input", "param", OUT}
+    # names the code that compile generates uses for its own variables and helpers
+    | {"params", "values", "add_value", "zip", "all", "domain_error", "not_finite"}
+)
+_GENERATED_NAME = re.compile(r"(v|g|t|column|unused|arg_grads|add_arg_grad)[0-9]")
 
 
 def define_op(
@@ -714,10 +719,11 @@ def define_op(
     """
     if not isinstance(name, str) or not name:
         raise RuleError(f"an op needs a name (a non-empty string), got {name!r:.40}")
-    if not name.isidentifier() or name in _RESERVED or name.startswith("_"):
+    if not name.isidentifier() or name in _RESERVED or name.startswith("_") or _GENERATED_NAME.match(name):
         raise RuleError(
             f"op name {name!r} is not allowed: use a Python identifier (letters, digits, _), not "
-            f"starting with _ and not one of {', '.join(sorted(_RESERVED))}"
+            f"starting with _, not a letter and digits such as v1 (compiled code names its variables "
+            f"so), and not one of {', '.join(sorted(_RESERVED))}"
         )
     if name in NAMES and name not in OPS:
         raise RuleError(f"op name {name!r} is taken by a function of autograd.functions")

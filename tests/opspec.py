@@ -16,6 +16,11 @@ integer and with a real exponent, the reflected ``number - x``, ...) a spec says
   expression graphs use to pick only ops that are defined at the current values.
 
 Adding an op to the table without adding a spec here fails ``test_every_op_has_a_spec``.
+
+The list also holds ops defined the way a user would, with one
+:func:`autograd.define_op` call each (swish, a piecewise hardclip, GELU, softsign,
+mish, hypot, a scaled tanh with a parameter): every kind of test covers them
+exactly as it covers the built-in ones.
 """
 
 from __future__ import annotations
@@ -31,6 +36,12 @@ from hypothesis.strategies import SearchStrategy
 
 import autograd
 from autograd import Value
+from autograd.functions import abs as abs_
+from autograd.functions import sigmoid as sigmoid_
+from autograd.functions import softplus as softplus_
+from autograd.functions import sqrt as sqrt_
+from autograd.functions import tanh as tanh_
+from autograd.functions import where
 
 Case = tuple[tuple[float, ...], tuple[float, ...]]
 """One sample: the input numbers and the number parameters (exponent, slope, constant)."""
@@ -185,6 +196,62 @@ def torch_prelu(t: Any, x: Any, a: Any) -> Any:
     return t.nn.functional.prelu(x.reshape(1), t.as_tensor(a, dtype=t.float64).reshape(1)).reshape(())
 
 
+# -- ops defined by users, one define_op call each --------------------------------
+
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+swish = autograd.define_op(
+    "swish",
+    lambda x: x * sigmoid_(x),
+    lambda x: sigmoid_(x) * (1 + x * (1 - sigmoid_(x))),
+)
+hardclip = autograd.define_op(
+    "hardclip",
+    lambda x: where(x > 1, 1, where(x < -1, -1, x)),
+    lambda x: where(x > 1, 0, where(x < -1, 0, 1)),
+)
+gelu = autograd.define_op(  # the tanh approximation, as torch's approximate="tanh"
+    "gelu",
+    lambda x: 0.5 * x * (1 + tanh_(SQRT_2_OVER_PI * (x + 0.044715 * x**3))),
+    lambda x: (
+        0.5 * (1 + tanh_(SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+        + 0.5
+        * x
+        * (1 - tanh_(SQRT_2_OVER_PI * (x + 0.044715 * x**3)) ** 2)
+        * SQRT_2_OVER_PI
+        * (1 + 3 * 0.044715 * x**2)
+    ),
+)
+softsign = autograd.define_op("softsign", lambda x: x / (1 + abs_(x)), lambda x: 1 / (1 + abs_(x)) ** 2)
+mish = autograd.define_op(
+    "mish",
+    lambda x: x * tanh_(softplus_(x)),
+    lambda x: tanh_(softplus_(x)) + x * (1 - tanh_(softplus_(x)) ** 2) * sigmoid_(x),
+)
+hypot = autograd.define_op(
+    "hypot", lambda a, b: sqrt_(a * a + b * b), lambda a, b, out: (a / out, b / out), domain="a² + b² > 0"
+)
+scaled_tanh = autograd.define_op(
+    "scaled_tanh", lambda x, k: tanh_(k * x), lambda x, k, out: k * (1 - out**2), params=("k",)
+)
+
+
+def swish_reference(x: float) -> float:
+    return x / (1.0 + math.exp(-x))
+
+
+def gelu_reference(x: float) -> float:
+    return 0.5 * x * (1.0 + math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+
+
+def mish_reference(x: float) -> float:
+    return x * math.tanh(math.log1p(math.exp(x)))
+
+
+def away_from(*kinks: float) -> Callable[..., bool]:
+    return lambda x, *params: all(abs(x - k) >= KINK_MARGIN for k in kinks)
+
+
 # -- domains as predicates -----------------------------------------------------
 
 
@@ -282,6 +349,24 @@ SPECS: tuple[OpSpec, ...] = (
     OpSpec("linear", "linear", lambda *xs: autograd.linear(xs[: len(xs) // 2], xs[len(xs) // 2 : -1], xs[-1]),
            linear_reference, torch_linear,
            linear_inputs(ANY), anywhere),
+    # ops a user defines with autograd.define_op
+    OpSpec("swish", "swish", swish, swish_reference, lambda t, x: t.nn.functional.silu(x),
+           inputs(real(-30.0, 30.0)), anywhere),
+    OpSpec("hardclip", "hardclip", hardclip, lambda x: min(1.0, max(-1.0, x)),
+           lambda t, x: t.nn.functional.hardtanh(x),
+           inputs(st.one_of(real(-3.0, -1.0 - KINK_MARGIN), real(-1.0 + KINK_MARGIN, 1.0 - KINK_MARGIN),
+                            real(1.0 + KINK_MARGIN, 3.0))), away_from(-1.0, 1.0)),
+    OpSpec("gelu", "gelu", gelu, gelu_reference, lambda t, x: t.nn.functional.gelu(x, approximate="tanh"),
+           inputs(ANY), anywhere),
+    OpSpec("softsign", "softsign", softsign, lambda x: x / (1.0 + max(x, -x)),
+           lambda t, x: t.nn.functional.softsign(x), inputs(away_from_zero(KINK_MARGIN, 10.0)), off_kink),
+    OpSpec("mish", "mish", mish, mish_reference, lambda t, x: t.nn.functional.mish(x),
+           inputs(real(-20.0, 20.0)), anywhere),
+    OpSpec("hypot", "hypot", hypot, lambda a, b: math.sqrt(math.fsum([a * a, b * b])),
+           lambda t, a, b: t.hypot(a, b), inputs(away_from_zero(POLE_MARGIN, 10.0), ANY),
+           lambda a, b: abs(a) >= POLE_MARGIN),
+    OpSpec("scaled_tanh", "scaled_tanh", scaled_tanh, lambda x, k: tanh(k * x),
+           lambda t, x, k: (k * x).tanh(), inputs(ANY, params=[real(-3.0, 3.0)]), anywhere),
 )
 # fmt: on
 
