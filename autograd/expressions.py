@@ -316,6 +316,51 @@ def substitute(expr: Expr, replacements: Mapping[Any, Expr]) -> Expr:
     return fold(expr, combine, leaf)  # type: ignore[no-any-return]
 
 
+def flatten_chains(expr: Expr) -> Expr:
+    """The same expression with chains of sums and of products as one node each:
+    ``((a + b) - c) + d`` becomes ``add(a, b, -c, d)``, ``(a · b) · c`` becomes
+    ``mul(a, b, c)``. The terms keep their order, so the value is the same to
+    the last bit (``a - c`` and ``a + (-c)`` are equal floats). Writing a flat
+    node is one join, so a sum of a hundred thousand terms is written in
+    linear time."""
+    done: dict[int, Expr] = {}
+    keep: list[Expr] = []
+    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        key = id(node)
+        if key in done:
+            continue
+        if node.kind in ("add", "sub", "mul"):
+            chain = ("add", "sub") if node.kind != "mul" else ("mul",)
+            terms: list[tuple[Expr, bool]] = []  # (term, negated), last term first
+            head = node
+            while head.kind in chain:  # down the left spine; a node may already be flat
+                terms.extend((t, head.kind == "sub") for t in reversed(head.args[1:]))
+                head = head.args[0]
+            terms.append((head, False))
+            waiting = [t for t, _ in terms if id(t) not in done]
+            if waiting and not ready:
+                stack.append((node, True))
+                stack.extend((t, False) for t in waiting)
+                continue
+            parts = [
+                done[id(t)] if not negated else Expr("neg", (done[id(t)],)) for t, negated in reversed(terms)
+            ]
+            done[key] = Expr("mul" if node.kind == "mul" else "add", tuple(parts))
+        else:
+            parts_of = children(node)
+            waiting = [p for p in parts_of if id(p) not in done]
+            if waiting:
+                stack.append((node, True))
+                stack.extend((p, False) for p in waiting)
+                continue
+            head_args = node.args[:1] if node.kind in ("call", "cmp") else ()
+            done[key] = Expr(node.kind, (*head_args, *[done[id(p)] for p in parts_of])) if parts_of else node
+        keep.append(node)
+    return done[id(expr)]
+
+
 # -- evaluating a tree --------------------------------------------------------------------
 
 
@@ -452,7 +497,7 @@ def simplify(expr: Expr) -> Expr:
     generated code follows the rule as written, so that its floating-point
     results are the engine's, bit for bit.
     """
-    return fold(expr, _simplify_node, lambda e: e)  # type: ignore[no-any-return]
+    return fold(flatten_chains(expr), _simplify_node, lambda e: e)  # type: ignore[no-any-return]
 
 
 def _is_num(e: Expr, value: float | None = None) -> bool:
@@ -583,6 +628,7 @@ __all__ = [
     "compare",
     "depth",
     "evaluate",
+    "flatten_chains",
     "fold",
     "fold_numbers",
     "function_names",

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from autograd.expressions import Expr, fold
+from autograd.expressions import Expr, flatten_chains, fold
 
 # precedence levels, loosest first
 WHERE, COMPARE, ADD, MUL, NEG, POW, ATOM = range(7)
@@ -39,7 +39,7 @@ class Writer:
         self.names = names
 
     def write(self, expr: Expr) -> str:
-        return str(fold(expr, self.node, self.leaf)[0])
+        return str(fold(flatten_chains(expr), self.node, self.leaf)[0])
 
     # -- leaves --------------------------------------------------------------------
 
@@ -86,8 +86,8 @@ class Writer:
     def add(self, parts: list[Part]) -> Part:
         text = self.wrap(parts[0], ADD)
         for part in parts[1:]:
-            if part[1] == NEG and part[0].startswith(("-", "−")):  # a + (-b) is written a - b
-                text += self.minus + self.wrap((part[0][1:], MUL), MUL)
+            if part[1] in (NEG, MUL) and part[0].startswith(("-", "−")):  # a + (-b) is written a - b
+                text += self.minus + part[0][1:]
             else:
                 text += self.plus + self.wrap(part, ADD + 1)
         return text, ADD
@@ -105,8 +105,7 @@ class Writer:
         return f"{self.wrap(base, ATOM)} ** {self.wrap(exponent, POW)}", POW
 
     def neg(self, a: Part) -> Part:
-        # -(a·b) = (-a)·b exactly, even in floating point: no brackets needed
-        return "-" + self.wrap(a, MUL), NEG
+        return _negated(a, "-", self.wrap)
 
     def call(self, name: str, parts: list[Part]) -> Part:
         return f"{name}({', '.join(p[0] for p in parts)})", ATOM
@@ -116,6 +115,16 @@ class Writer:
 
     def where(self, e: Expr, condition: Part, a: Part, b: Part) -> Part:
         return f"where({condition[0]}, {a[0]}, {b[0]})", ATOM
+
+
+def _negated(a: Part, minus: str, wrap: Callable[[Part, int], str]) -> Part:
+    """-a. A product keeps no brackets: -(a·b) is written -a·b, which is read
+    (-a)·b, the same number even in floating point (negation is exact)."""
+    if a[1] >= POW:
+        return minus + a[0], NEG
+    if a[1] == MUL:
+        return minus + a[0], MUL
+    return minus + wrap(a, ATOM), NEG
 
 
 def short_number(x: float) -> str:
@@ -233,7 +242,7 @@ class TextWriter(Writer):
         return f"{self.wrap(base, ATOM)}^{self.wrap(exponent, ATOM)}", POW
 
     def neg(self, a: Part) -> Part:
-        return "−" + self.wrap(a, MUL), NEG
+        return _negated(a, "−", self.wrap)
 
     def call(self, name: str, parts: list[Part]) -> Part:
         if name == "abs":

@@ -24,6 +24,15 @@ from autograd.expressions import var
 from autograd.functions import exp, log, sigmoid, where
 
 
+@pytest.fixture(autouse=True)
+def _forget_ops_defined_here():
+    """Ops a test defines are removed after it, so other tests see the table they expect."""
+    before = set(autograd.OPS)
+    yield
+    for name in set(autograd.OPS) - before:
+        del autograd.OPS[name]
+
+
 def sig(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 

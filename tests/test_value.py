@@ -312,3 +312,47 @@ def test_kink_derivatives_are_zero():
 def test_exp_just_below_overflow_and_underflow():
     assert Value(709.0).exp().data == math.exp(709.0)
     assert Value(-1000.0).exp().data == 0.0
+
+
+# -- copying and pickling -------------------------------------------------------------
+
+
+def _chain(depth: int) -> tuple[Value, Value]:
+    x = Value(0.5, "x")
+    v = x
+    for _ in range(depth):
+        v = (v * 1.0000001).tanh()
+    return x, v
+
+
+@pytest.mark.parametrize("copier", ["pickle", "deepcopy"])
+def test_a_graph_a_hundred_thousand_nodes_deep_copies(copier):
+    import copy
+    import pickle
+
+    x, root = _chain(50_000)  # 100,000 op nodes
+    root.backward()
+    clone = pickle.loads(pickle.dumps(root)) if copier == "pickle" else copy.deepcopy(root)
+    assert clone is not root and clone.data == root.data and clone.grad == root.grad
+    order = autograd.topological_order(clone)
+    assert len(order) == len(autograd.topological_order(root))
+    (leaf,) = [v for v in order if v.label == "x"]
+    assert leaf is not x and leaf.grad == x.grad
+    leaf.grad = 0.0
+    clone.backward()
+    assert leaf.grad == x.grad  # the copy differentiates on its own
+
+
+def test_copies_keep_kinds_labels_and_shared_inputs():
+    import copy
+    import pickle
+
+    w = autograd.Parameter(2.0, "w")
+    y = w * w + 3
+    y.label = "y"
+    for clone in (pickle.loads(pickle.dumps(y)), copy.deepcopy(y)):
+        assert clone.label == "y" and clone.op == "+"
+        square, three = clone.inputs
+        assert square.inputs[0] is square.inputs[1]  # w*w: one leaf used twice
+        assert type(square.inputs[0]) is autograd.Parameter and three.is_constant
+    assert copy.copy(y).inputs[0] is y.inputs[0]  # a shallow copy shares its inputs
