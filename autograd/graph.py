@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from autograd.errors import NonFiniteGradientError
+from autograd.errors import NonFiniteGradientError, WrongTypeError
 from autograd.ops import local_grads_of
 from autograd.value import Value, constant
 
 
 def _check_value(root: Any, who: str) -> None:
     if not isinstance(root, Value):
-        raise TypeError(f"{who} needs a Value, got {type(root).__name__} {root!r:.60}")
+        raise WrongTypeError(f"{who} needs a Value, got {type(root).__name__} {root!r:.60}")
 
 
 def topological_order(root: Value) -> list[Value]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from autograd.errors import DomainError
+from autograd.errors import DomainError, InvalidArgumentError, WrongTypeError
 from autograd.ops import OPS, Op, OutsideDomain
 
 _grad_enabled = True
@@ -58,16 +58,16 @@ def to_float(x: Any, what: str = "Value") -> float:
         except OverflowError:
             raise DomainError(f"{what}: {x!r} is too large to be a float") from None
     elif isinstance(x, (str, bytes)):
-        raise TypeError(f"{what} needs a number, got the string {x!r}; convert it with float() first")
+        raise WrongTypeError(f"{what} needs a number, got the string {x!r}; convert it with float() first")
     elif x is None:
-        raise TypeError(f"{what} needs a number, got None")
+        raise WrongTypeError(f"{what} needs a number, got None")
     elif isinstance(x, numbers.Complex):
-        raise TypeError(f"{what} needs a real number, got the complex number {x!r}")
+        raise WrongTypeError(f"{what} needs a real number, got the complex number {x!r}")
     else:
         kind = type(x).__name__
-        raise TypeError(f"{what} needs a real number (int, float, NumPy scalar), got {kind} {x!r:.60}")
+        raise WrongTypeError(f"{what} needs a real number (int, float, NumPy scalar), got {kind} {x!r:.60}")
     if result - result != 0.0:
-        raise ValueError(f"{what} needs a finite number, got {result!r}")
+        raise InvalidArgumentError(f"{what} needs a finite number, got {result!r}")
     return result
 
 
@@ -98,7 +98,7 @@ class Value:
 
     def __init__(self, data: Any, label: str = "") -> None:
         if not isinstance(label, str):
-            raise TypeError(f"label must be a string, got {type(label).__name__} {label!r:.60}")
+            raise WrongTypeError(f"label must be a string, got {type(label).__name__} {label!r:.60}")
         self.data = to_float(data)
         self.grad = 0.0
         self.label = label
@@ -124,7 +124,7 @@ class Value:
         return format(self.data, spec) if spec else repr(self)
 
     def __bool__(self) -> bool:
-        raise TypeError(
+        raise WrongTypeError(
             "the truth value of a Value is ambiguous; compare its number instead, e.g. `v.data > 0`"
         )
 
@@ -413,7 +413,7 @@ def sum_values(values: Iterable[Any]) -> Value:
     """
     inputs = tuple(v if isinstance(v, Value) else constant(v) for v in values)
     if not inputs:
-        raise ValueError("sum of no values: give at least one")
+        raise InvalidArgumentError("sum of no values: give at least one")
     return _apply_variadic(OPS["sum"], inputs)
 
 
@@ -423,7 +423,7 @@ def logsumexp(values: Iterable[Any]) -> Value:
     is ``logsumexp(z) - z[c]``."""
     inputs = tuple(v if isinstance(v, Value) else constant(v) for v in values)
     if not inputs:
-        raise ValueError("logsumexp of no values: give at least one")
+        raise InvalidArgumentError("logsumexp of no values: give at least one")
     return _apply_variadic(OPS["logsumexp"], inputs)
 
 
@@ -434,8 +434,10 @@ def linear(weights: Sequence[Any], inputs: Sequence[Any], bias: Any) -> Value:
     ∂z/∂w_i = x_i, ∂z/∂x_i = w_i, ∂z/∂b = 1.
     """
     if len(weights) != len(inputs):
-        raise ValueError(f"linear: {len(weights)} weights but {len(inputs)} inputs; they must match")
+        raise InvalidArgumentError(
+            f"linear: {len(weights)} weights but {len(inputs)} inputs; they must match"
+        )
     if not weights:
-        raise ValueError("linear: give at least one weight and input")
+        raise InvalidArgumentError("linear: give at least one weight and input")
     nodes = tuple(v if isinstance(v, Value) else constant(v) for v in (*weights, *inputs, bias))
     return _apply_variadic(OPS["linear"], nodes)
