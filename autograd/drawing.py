@@ -33,7 +33,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograd.errors import ChaingradError, GraphTooLargeError
+from autograd.errors import (
+    ChaingradError,
+    GraphTooLargeError,
+    InvalidArgumentError,
+    MissingFolderError,
+    MissingPackageError,
+    WrongTypeError,
+)
 from autograd.graph import topological_order
 from autograd.naming import node_names
 from autograd.value import Value
@@ -72,10 +79,6 @@ class GraphvizError(ChaingradError, RuntimeError):
 
 class GraphvizNotFoundError(GraphvizError):
     """Graphviz's ``dot`` program is not installed (or not on ``PATH``)."""
-
-
-class MissingPackageError(ChaingradError, ImportError):
-    """An optional package (an extra of chaingrad) is needed but not installed."""
 
 
 # -- reading the graph --------------------------------------------------------
@@ -125,9 +128,9 @@ def refuse_if_too_large(count: int, max_nodes: int, who: str = "to_dot") -> None
 
 def _check_max_nodes(max_nodes: Any) -> int:
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
-        raise TypeError(f"max_nodes must be an int, got {type(max_nodes).__name__} {max_nodes!r:.60}")
+        raise WrongTypeError(f"max_nodes must be an int, got {type(max_nodes).__name__} {max_nodes!r:.60}")
     if max_nodes < 1:
-        raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
+        raise InvalidArgumentError(f"max_nodes must be at least 1, got {max_nodes}")
     return max_nodes
 
 
@@ -184,7 +187,7 @@ def _quoted(text: str) -> str:
 
 def _check_root(root: Any, who: str) -> Value:
     if not isinstance(root, Value):
-        raise TypeError(f"{who} needs a Value (the output of a computation), got {type(root).__name__}")
+        raise WrongTypeError(f"{who} needs a Value (the output of a computation), got {type(root).__name__}")
     return root
 
 
@@ -194,9 +197,9 @@ def _highlighted(highlight: Any, index: dict[Value, int]) -> set[Value]:
     values = [highlight] if isinstance(highlight, Value) else list(highlight)
     for v in values:
         if not isinstance(v, Value):
-            raise TypeError(f"highlight takes a Value or a list of Values, got {type(v).__name__}")
+            raise WrongTypeError(f"highlight takes a Value or a list of Values, got {type(v).__name__}")
         if v not in index:
-            raise ValueError(f"highlight: {v!r} is not part of this graph")
+            raise InvalidArgumentError(f"highlight: {v!r} is not part of this graph")
     return set(values)
 
 
@@ -261,7 +264,7 @@ def _dot_lines(
 ) -> list[str]:
     """The DOT text as lines: the head, the body lines, the closing brace."""
     if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}; got {rankdir!r}")
+        raise InvalidArgumentError(f"rankdir must be one of {', '.join(RANKDIRS)}; got {rankdir!r}")
     order = topological_order(root)
     refuse_if_too_large(len(order), max_nodes)
     index = {node: i for i, node in enumerate(order)}
@@ -273,9 +276,9 @@ def _dot_lines(
         from autograd.stepping import Step
 
         if not isinstance(step, Step):
-            raise TypeError(f"step takes a Step from backward_steps(root), got {type(step).__name__}")
+            raise WrongTypeError(f"step takes a Step from backward_steps(root), got {type(step).__name__}")
         if step.root is not root:
-            raise ValueError("step: this Step belongs to a different graph (use step.draw())")
+            raise InvalidArgumentError("step: this Step belongs to a different graph (use step.draw())")
         grads = step.grads_after()
 
     def node_line(i: int, node: Value) -> str:
@@ -437,7 +440,7 @@ def _dot_text_of(graph: Any, options: dict[str, Any], who: str) -> str:
     if isinstance(graph, Step):
         return to_dot(graph.root, step=graph, **options)
     if options:
-        raise TypeError(
+        raise WrongTypeError(
             f"{who}: drawing options ({', '.join(sorted(options))}) apply only when you pass a Value "
             "or a Step, not a finished drawing"
         )
@@ -446,7 +449,7 @@ def _dot_text_of(graph: Any, options: dict[str, Any], who: str) -> str:
     source = getattr(graph, "source", None)
     if isinstance(source, str):
         return source
-    raise TypeError(
+    raise WrongTypeError(
         f"{who} takes a Value, a Step, a graphviz.Digraph or DOT text; got {type(graph).__name__}"
     )
 
@@ -508,13 +511,13 @@ def save_graph(graph: Any, path: str | os.PathLike[str], **options: Any) -> Path
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in FORMATS:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"save_graph: cannot save {target.name!r}; the file name must end in one of "
             f"{', '.join(FORMATS)} (the suffix picks the format)"
         )
     text = _dot_text_of(graph, options, "save_graph")
     if not target.parent.is_dir():
-        raise FileNotFoundError(
+        raise MissingFolderError(
             f"save_graph: the folder {str(target.parent)!r} does not exist; create it first"
         )
     data = text.encode("utf-8") if suffix == ".dot" else render(text, suffix[1:])

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd.errors import ChaingradError, GraphTooLargeError
+from autograd.errors import ChaingradError, GraphTooLargeError, WrongTypeError
 from autograd.graph import topological_order
 from autograd.naming import node_names
 from autograd.value import Value
@@ -48,7 +48,7 @@ def find_node(root: Value, wanted: Value | str, order: list[Value] | None = None
     if isinstance(wanted, Value):
         return wanted
     if not isinstance(wanted, str):
-        raise TypeError(f"expected a Value or a label (str), got {type(wanted).__name__} {wanted!r:.60}")
+        raise WrongTypeError(f"expected a Value or a label (str), got {type(wanted).__name__} {wanted!r:.60}")
     if order is None:
         order = topological_order(root)
     matches = [node for node in order if node.label == wanted]
@@ -124,7 +124,7 @@ def count_paths(root: Value, wrt: Value | str) -> int:
     large). 0 when ``root`` does not depend on ``wrt``; 1 when ``wrt`` is ``root``.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"count_paths needs a Value as root, got {type(root).__name__} {root!r:.60}")
+        raise WrongTypeError(f"count_paths needs a Value as root, got {type(root).__name__} {root!r:.60}")
     order = topological_order(root)
     node = find_node(root, wrt, order)
     return _count(order, root, node, _reaching(order, node))
@@ -328,7 +328,7 @@ def explain(root: Value, wrt: Value | str, *, max_paths: int = 1000) -> Explanat
     to ``wrt`` (their number is counted first, without listing them).
     """
     if not isinstance(root, Value):
-        raise TypeError(f"explain needs a Value as root, got {type(root).__name__} {root!r:.60}")
+        raise WrongTypeError(f"explain needs a Value as root, got {type(root).__name__} {root!r:.60}")
     order = topological_order(root)
     target = find_node(root, wrt, order)
     names = node_names(order)

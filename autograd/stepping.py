@@ -36,6 +36,7 @@ from autograd.drawing import (
     to_dot,
     write_atomically,
 )
+from autograd.errors import InvalidArgumentError, WrongTypeError
 from autograd.graph import propagate, start_backward, topological_order
 from autograd.naming import node_names
 from autograd.value import Value
@@ -235,7 +236,7 @@ def backward_steps(root: Value) -> Iterator[Step]:
     the last one every ``grad`` is what ``backward()`` gives.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"backward_steps needs a Value, got {type(root).__name__}")
+        raise WrongTypeError(f"backward_steps needs a Value, got {type(root).__name__}")
     return _steps(_Run(root, topological_order(root)))
 
 
@@ -304,13 +305,17 @@ def export_steps(
     paths of the step images, in order, then the GIF's.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"export_steps needs a Value, got {type(root).__name__}")
+        raise WrongTypeError(f"export_steps needs a Value, got {type(root).__name__}")
     if fmt not in _EXPORT_FORMATS:
-        raise ValueError(f"export_steps: fmt must be one of {', '.join(_EXPORT_FORMATS)}; got {fmt!r}")
+        raise InvalidArgumentError(
+            f"export_steps: fmt must be one of {', '.join(_EXPORT_FORMATS)}; got {fmt!r}"
+        )
     if isinstance(duration_ms, bool) or not isinstance(duration_ms, int) or duration_ms <= 0:
-        raise ValueError(f"export_steps: duration_ms must be a positive whole number, got {duration_ms!r}")
+        raise InvalidArgumentError(
+            f"export_steps: duration_ms must be a positive whole number, got {duration_ms!r}"
+        )
     if "step" in options:
-        raise TypeError("export_steps draws every step itself; do not pass step=")
+        raise WrongTypeError("export_steps draws every step itself; do not pass step=")
     # Everything that can be refused is refused before any gradient changes.
     image_module = _import_pillow() if gif else None
     if fmt != "dot" or gif:
@@ -404,7 +409,7 @@ def step_through(root: Value, *, delay: float = 1.0, **options: Any) -> Any:
     arithmetic is shown.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"step_through needs a Value, got {type(root).__name__}")
+        raise WrongTypeError(f"step_through needs a Value, got {type(root).__name__}")
     order = topological_order(root)
     refuse_if_too_large(len(order), options.get("max_nodes", DEFAULT_MAX_NODES), "step_through")
     to_dot(root, **options)  # checks the options before any gradient changes

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from autograd import Value
+from autograd.errors import InvalidArgumentError, WrongTypeError
 
 ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "linear")
 """The names a Neuron, Layer or MLP accepts (``None`` means ``"linear"``)."""
@@ -34,7 +35,7 @@ def check_activation(activation: str | None) -> str | None:
     if activation is None:
         return None
     if not isinstance(activation, str):
-        raise TypeError(
+        raise WrongTypeError(
             f"activation must be a name such as 'tanh' (or None), got {type(activation).__name__} "
             f"{activation!r:.60}"
         )
@@ -43,16 +44,18 @@ def check_activation(activation: str | None) -> str | None:
         return None
     if name in ACTIVATIONS:
         return name
-    raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)} or None")
+    raise InvalidArgumentError(
+        f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)} or None"
+    )
 
 
 def check_slope(slope: float) -> float:
     """leaky_relu's slope as a finite float."""
     if isinstance(slope, bool) or not isinstance(slope, (int, float)):
-        raise TypeError(f"slope must be a number, got {type(slope).__name__} {slope!r:.60}")
+        raise WrongTypeError(f"slope must be a number, got {type(slope).__name__} {slope!r:.60}")
     slope = float(slope)
     if slope - slope != 0.0:
-        raise ValueError(f"slope must be finite, got {slope!r}")
+        raise InvalidArgumentError(f"slope must be finite, got {slope!r}")
     return slope
 
 
@@ -67,7 +70,7 @@ def activation_function(
     if name is None:
         return None
     if name == "prelu":
-        raise ValueError("prelu needs its learned α: a Neuron applies it with z.prelu(alpha)")
+        raise InvalidArgumentError("prelu needs its learned α: a Neuron applies it with z.prelu(alpha)")
     if name == "leaky_relu":
         s = check_slope(slope)
         return lambda z: z.leaky_relu(s)

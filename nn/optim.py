@@ -19,16 +19,17 @@ from typing import Any
 
 from autograd import DomainError, Value, no_grad
 from autograd import zero_grad as _zero_grads
+from autograd.errors import InvalidArgumentError, NotDefinedError, WrongTypeError
 
 Schedule = Callable[[int], float]
 
 
 def _check_rate(x: Any, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise TypeError(f"{what} must be a number, got {type(x).__name__} {x!r:.60}")
+        raise WrongTypeError(f"{what} must be a number, got {type(x).__name__} {x!r:.60}")
     x = float(x)
     if not (x >= 0.0 and x - x == 0.0):
-        raise ValueError(f"{what} must be a finite number >= 0, got {x!r}")
+        raise InvalidArgumentError(f"{what} must be a finite number >= 0, got {x!r}")
     return x
 
 
@@ -38,12 +39,12 @@ def _check_parameters(params: Iterable[Value]) -> list[Value]:
     unique: dict[int, Value] = {}
     for p in params:
         if not isinstance(p, Value):
-            raise TypeError(
+            raise WrongTypeError(
                 f"an optimizer updates Values (model.parameters()), got {type(p).__name__} {p!r:.60}"
             )
         unique.setdefault(id(p), p)
     if not unique:
-        raise ValueError("the optimizer got no parameters to update")
+        raise InvalidArgumentError("the optimizer got no parameters to update")
     return list(unique.values())
 
 
@@ -54,7 +55,9 @@ class Optimizer:
         self.params = _check_parameters(params)
         self.lr = _check_rate(lr, "lr")
         if lr_schedule is not None and not callable(lr_schedule):
-            raise TypeError(f"lr_schedule must be a function of the step number, got {lr_schedule!r:.60}")
+            raise WrongTypeError(
+                f"lr_schedule must be a function of the step number, got {lr_schedule!r:.60}"
+            )
         self.lr_schedule = lr_schedule
         self.step_count = 0
         """How many updates :meth:`step` has made."""
@@ -93,7 +96,7 @@ class Optimizer:
 
     def _updates(self, lr: float) -> tuple[list[float], Callable[[], None]]:
         """The new value of each parameter, and a function that stores the new state."""
-        raise NotImplementedError
+        raise NotDefinedError(f"{type(self).__name__} must define _updates(lr)")
 
     def _gradient(self, p: Value, weight_decay: float) -> float:
         """g = ∂L/∂θ + λθ: weight decay is an L2 penalty ½λθ² added to the loss."""
@@ -168,13 +171,13 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(params, lr, lr_schedule)
         if len(betas) != 2:
-            raise ValueError(f"betas must be two numbers (β1, β2), got {betas!r}")
+            raise InvalidArgumentError(f"betas must be two numbers (β1, β2), got {betas!r}")
         self.betas = (_check_rate(betas[0], "β1"), _check_rate(betas[1], "β2"))
         if not all(b < 1.0 for b in self.betas):
-            raise ValueError(f"betas must be below 1, got {betas!r}")
+            raise InvalidArgumentError(f"betas must be below 1, got {betas!r}")
         self.eps = _check_rate(eps, "eps")
         if self.eps == 0.0:
-            raise ValueError("eps must be > 0 (it keeps the step finite where v is 0)")
+            raise InvalidArgumentError("eps must be > 0 (it keeps the step finite where v is 0)")
         self.weight_decay = _check_rate(weight_decay, "weight_decay")
         self.m = [0.0] * len(self.params)
         """First moments m, one per parameter."""

@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from autograd.errors import ModelFileError
+from autograd.errors import ModelFileError, WrongTypeError
 from nn.layers import MLP, Layer, Neuron
 from nn.module import Module
 from nn.regression import LinearRegression, LogisticRegression
@@ -193,7 +193,7 @@ def model_document(model: Module) -> dict[str, Any]:
     """The JSON document :func:`save` writes for ``model``."""
     name = type(model).__name__
     if MODEL_CLASSES.get(name) is not type(model):
-        raise TypeError(f"cannot save a {name}: files hold one of {', '.join(MODEL_CLASSES)}")
+        raise WrongTypeError(f"cannot save a {name}: files hold one of {', '.join(MODEL_CLASSES)}")
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,

@@ -28,7 +28,7 @@ from typing import Any
 
 import autograd
 from autograd import Value, zero_grad
-from autograd.errors import ChaingradError
+from autograd.errors import ChaingradError, InvalidArgumentError, WrongTypeError
 from nn.evaluation import predicted_classes
 from nn.losses import get_loss, loss_info
 from nn.optim import SGD, Optimizer
@@ -156,7 +156,7 @@ def _progress(epochs: int, enabled: bool) -> Any:
 def _check_positive_int(x: Any, what: str, allow_zero: bool = False) -> int:
     low = 0 if allow_zero else 1
     if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < low:
-        raise ValueError(f"{what} must be an int >= {low}, got {x!r:.60}")
+        raise InvalidArgumentError(f"{what} must be an int >= {low}, got {x!r:.60}")
     return int(x)
 
 
@@ -200,9 +200,9 @@ def fit(
     """
     n = len(X)
     if n != len(y):
-        raise ValueError(f"fit: {n} inputs in X but {len(y)} targets in y; they must match")
+        raise InvalidArgumentError(f"fit: {n} inputs in X but {len(y)} targets in y; they must match")
     if n == 0:
-        raise ValueError("fit: no data (X is empty)")
+        raise InvalidArgumentError("fit: no data (X is empty)")
     epochs = _check_positive_int(epochs, "epochs", allow_zero=True)
     size = n if batch_size is None else min(_check_positive_int(batch_size, "batch_size"), n)
     loss_fn = get_loss(loss)
@@ -211,7 +211,7 @@ def fit(
     threshold = _accuracy_threshold(info.output if info else None, y)
     if optimizer is None:
         if not hasattr(model, "parameters"):
-            raise TypeError("fit: give an optimizer, or a model with .parameters() for the default SGD")
+            raise WrongTypeError("fit: give an optimizer, or a model with .parameters() for the default SGD")
         optimizer = SGD(model.parameters(), lr=0.1)
     if hasattr(model, "train"):
         model.train()
@@ -242,7 +242,7 @@ def fit(
                 predictions = [model(X[i]) for i in batch]
                 batch_loss = loss_fn(predictions, targets)
                 if not isinstance(batch_loss, Value):
-                    raise TypeError(f"fit: the loss returned {type(batch_loss).__name__}, not a Value")
+                    raise WrongTypeError(f"fit: the loss returned {type(batch_loss).__name__}, not a Value")
                 if divide_by_batch:
                     batch_loss = batch_loss / len(batch)
                 optimizer.zero_grad()
@@ -288,13 +288,15 @@ class CompiledTrainer:
 
     def __init__(self, model: Any, X: Sequence[Any], y: Sequence[Any], loss_fn: Any, info: Any) -> None:
         if not hasattr(model, "parameters"):
-            raise TypeError("fit(compile=True) needs a model with .parameters() (an nn.Module)")
+            raise WrongTypeError("fit(compile=True) needs a model with .parameters() (an nn.Module)")
         self.params = model.parameters()
         self.X = [[_feature(v) for v in x] for x in X]
         self.y = list(y)
         self.nin = len(self.X[0])
         if any(len(x) != self.nin for x in self.X):
-            raise ValueError("fit(compile=True): every sample of X needs the same number of features")
+            raise InvalidArgumentError(
+                "fit(compile=True): every sample of X needs the same number of features"
+            )
         try:
             import numpy  # noqa: F401
         except ImportError:
@@ -307,7 +309,7 @@ class CompiledTrainer:
         if self.by_target:
             keys = sorted({_target_key(t) for t in self.y})
             if len(keys) > self.max_classes:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"fit(compile=True): {len(keys)} different targets for a classification loss; "
                     f"at most {self.max_classes} classes are compiled (use compile=False)"
                 )
@@ -394,7 +396,9 @@ def _target_number(t: Any) -> float:
     if isinstance(t, Value):
         return t.data
     if not isinstance(t, numbers.Real):
-        raise TypeError(f"fit(compile=True): a regression target must be a number, got {type(t).__name__}")
+        raise WrongTypeError(
+            f"fit(compile=True): a regression target must be a number, got {type(t).__name__}"
+        )
     return float(t)
 
 
