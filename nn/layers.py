@@ -105,11 +105,8 @@ class Neuron(Module):
         self.b = Parameter(draw(bias_init, self.nin, fan_out, rng), label=f"{scope}b")
         # pReLU learns its slope α: a parameter of this neuron, starting at `slope`
         self.alpha = Parameter(self.slope, label=f"{scope}alpha") if self.activation == "prelu" else None
-        if self.alpha is not None:
-            alpha = self.alpha
-            self._activate: Any = lambda z: z.prelu(alpha)
-        else:
-            self._activate = activation_function(self.activation, self.slope)
+        # data, not a closure: a model must deep-copy and pickle (α is read from self.alpha)
+        self._activate = None if self.alpha is not None else activation_function(self.activation, self.slope)
         self._z_label = scope + self.PRE_ACTIVATION_LABEL
         self._out_label = scope + self.OUTPUT_LABEL
 
@@ -121,9 +118,12 @@ class Neuron(Module):
         """:meth:`forward` on inputs already checked by :func:`as_inputs`."""
         z = linear(self.w, xs, self.b)
         z.label = self._z_label
-        if self._activate is None:
+        if self.alpha is not None:
+            h = z.prelu(self.alpha)
+        elif self._activate is not None:
+            h = self._activate(z)
+        else:
             return z
-        h = self._activate(z)
         h.label = self._out_label
         return h
 
