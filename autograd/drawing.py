@@ -26,13 +26,13 @@ program.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from autograd import files
 from autograd.errors import (
     ChaingradError,
     GraphTooLargeError,
@@ -484,15 +484,12 @@ def render(dot_text: str, fmt: str) -> bytes:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file next to ``path``, then rename it over ``path``,
-    so a failure never leaves a half-written file behind."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    so a failure never leaves a half-written file behind (see :mod:`autograd.files`:
+    symbolic links are written through, the umask is kept)."""
     try:
-        with open(temporary, "xb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        files.write_atomically(path, data, durable=False)
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(f"save_graph: {exc}") from None
 
 
 def save_graph(graph: Any, path: str | os.PathLike[str], **options: Any) -> Path:
