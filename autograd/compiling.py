@@ -1055,8 +1055,19 @@ class CompiledGraph:
 
     # -- checking against the engine -------------------------------------------------
 
+    def check_shape(self, *args: Any) -> None:
+        """Raise :class:`TraceMismatchError` if ``f`` builds a graph of another
+        shape for these inputs: the part of :meth:`check` that needs no gradients."""
+        self._retrace(self._float_args(args))
+
     def _engine(self, xs: Sequence[float]) -> CompiledResult:
         """Run f on the engine again, after checking it builds the same graph."""
+        leaves, out = self._retrace(xs)
+        grads = engine_grad(out, [*leaves, *self.params])
+        return CompiledResult(out.data, tuple(grads[: self.n_args]), tuple(grads[self.n_args :]))
+
+    def _retrace(self, xs: Sequence[float]) -> tuple[list[Value], Value]:
+        """Run f on the engine again; its leaves and output, if its graph has the traced shape."""
         leaves = [Value(x, label=label) for x, label in zip(xs, self._arg_labels)]
         try:
             nodes, out = _trace(self._f, leaves, self.params)
@@ -1070,8 +1081,7 @@ class CompiledGraph:
                 "when it was compiled. Use the engine for this f, or write the branch with relu, abs "
                 "or leaky_relu"
             )
-        grads = engine_grad(out, [*leaves, *self.params])
-        return CompiledResult(out.data, tuple(grads[: self.n_args]), tuple(grads[self.n_args :]))
+        return leaves, out
 
     def check(self, *args: Any, rel_tol: float = 1e-9, abs_tol: float = 1e-12) -> CompiledResult:
         """Compare the compiled code with the engine on these inputs.
