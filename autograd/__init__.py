@@ -77,6 +77,7 @@ _TOOLS = {
     "LabelError": "autograd.explaining",
     "GraphvizError": "autograd.drawing",
     "GraphvizNotFoundError": "autograd.drawing",
+    "GraphvizTimeoutError": "autograd.drawing",
     "CompileError": "autograd.compiling",
     "TraceMismatchError": "autograd.compiling",
 }
