@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import TraceMismatchError, Value
@@ -205,3 +207,32 @@ def test_a_loss_without_branches_still_compiles_and_matches_the_engine() -> None
                batch_size=8, progress=False, compile=compiled)  # fmt: skip
         runs.append(list(model.state_dict().values()))
     assert runs[1] == pytest.approx(runs[0], rel=1e-12, abs=1e-12)
+
+
+BAD_FEATURES = [math.nan, math.inf, -math.inf, "1.0", None, [1.0], 1e400]
+
+
+@settings(max_examples=40)
+@given(
+    n=st.integers(2, 30),
+    where=st.data(),
+    bad=st.sampled_from(BAD_FEATURES),
+    in_target=st.booleans(),
+    batch_size=st.sampled_from([None, 1, 3]),
+)
+def test_one_bad_value_anywhere_stops_fit_before_any_update(
+    n: int, where: st.DataObject, bad: Any, in_target: bool, batch_size: int | None
+) -> None:
+    X = [[0.1 * i, -0.2 * i] for i in range(n)]
+    y = [float(i % 2) for i in range(n)]
+    i = where.draw(st.integers(0, n - 1))
+    if in_target:
+        y[i] = bad
+    else:
+        X[i][where.draw(st.integers(0, 1))] = bad
+    model = nn.MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    opt = CountingSGD(model.parameters(), lr=0.1)
+    with pytest.raises(ChaingradError, match=rf"\b{i}\b"):
+        nn.fit(model, X, y, "mse", opt, epochs=2, batch_size=batch_size, progress=False)
+    assert opt.calls == 0 and model.state_dict() == before
