@@ -46,6 +46,7 @@ from typing import Any
 from autograd.errors import (
     ChaingradError,
     InvalidArgumentError,
+    MissingFolderError,
     ModelFileError,
     ModelFileNotFoundError,
     WrongTypeError,
@@ -229,11 +230,11 @@ def parameter_count(name: str, config: dict[str, Any], source: str = "config") -
     """
     arguments = _arguments(name, config, source)
     cls = MODEL_CLASSES[name]
+
+    def per_neuron(nin: int, activation: Any) -> int:
+        return nin + 1 + (check_activation(activation) == "prelu")
+
     try:
-
-        def per_neuron(nin: int, activation: Any) -> int:
-            return nin + 1 + (check_activation(activation) == "prelu")
-
         for key in ("activation", "output_activation"):
             if key in arguments:  # checked even where no layer uses it: the file must make sense
                 check_activation(arguments[key])
@@ -370,6 +371,9 @@ def save(model: Module, path: str | os.PathLike[str]) -> None:
     """
     doc = model_document(model)
     text = json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    folder = os.path.dirname(os.path.realpath(os.fspath(path)))
+    if not os.path.isdir(folder):
+        raise MissingFolderError(f"save: the folder {folder!r} does not exist; create it first")
     try:
         write_atomically(path, text.encode("utf-8"))
     except InvalidArgumentError as exc:

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nn
-from autograd.errors import ModelFileError, ModelFileNotFoundError
+from autograd.errors import MissingFolderError, ModelFileError, ModelFileNotFoundError
 from autograd.files import remove_stale_temporaries, temporary_name
 from nn import serialization
 
@@ -308,6 +308,12 @@ def test_saving_through_a_dangling_symlink_creates_its_target(tmp_path: Path) ->
     link.symlink_to(tmp_path / "target.json")
     nn.Neuron(1).save(link)
     assert link.is_symlink() and (tmp_path / "target.json").is_file()
+
+
+def test_saving_into_a_missing_folder_names_it(tmp_path: Path) -> None:
+    with pytest.raises(MissingFolderError, match="does not exist; create it first") as caught:
+        nn.Neuron(1).save(tmp_path / "nowhere" / "m.json")
+    assert isinstance(caught.value, FileNotFoundError)
 
 
 def test_saving_onto_a_special_file_is_refused_and_leaves_it(tmp_path: Path) -> None:
