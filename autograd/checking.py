@@ -21,7 +21,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from autograd.errors import ChaingradError, DomainError, ParseError
+from autograd.errors import (
+    DomainError,
+    GradDisabledError,
+    GradientMismatchError,
+    InvalidArgumentError,
+    ParseError,
+    WrongTypeError,
+)
 from autograd.explaining import LabelError, describe_labels, find_node
 from autograd.graph import grad, topological_order
 from autograd.naming import node_names
@@ -58,7 +65,7 @@ def numeric_grad(f: Callable[..., Any], *args: Any, eps: float = 1e-6) -> list[f
 def _positive(x: Any, what: str) -> float:
     number = to_float(x, what)
     if number <= 0.0:
-        raise ValueError(f"{what} must be a positive number, got {number!r}")
+        raise InvalidArgumentError(f"{what} must be a positive number, got {number!r}")
     return number
 
 
@@ -90,7 +97,7 @@ def _evaluate(
         if number - number != 0.0:
             raise DomainError(f"numeric_grad: f returned {number!r} at {name} = {x!r}; it must be finite")
         return number
-    raise TypeError(f"numeric_grad: f must return a Value or a number, got {type(result).__name__}")
+    raise WrongTypeError(f"numeric_grad: f must return a Value or a number, got {type(result).__name__}")
 
 
 def argument_names(f: Callable[..., Any], args: Sequence[Any]) -> list[str]:
@@ -164,7 +171,7 @@ class GradReport:
     def assert_ok(self) -> None:
         """Raise ``AssertionError`` with the table if any row is not ok."""
         if not self.ok:
-            raise AssertionError(str(self))
+            raise GradientMismatchError(str(self))
 
     def summary(self) -> str:
         n = len(self.rows)
@@ -260,15 +267,17 @@ def check_grads(
     table, for use in tests.
     """
     if not args:
-        raise ValueError("check_grads needs at least one argument to differentiate with respect to")
+        raise InvalidArgumentError("check_grads needs at least one argument to differentiate with respect to")
     if not is_grad_enabled():
-        raise ChaingradError("check_grads cannot build a graph inside no_grad(); call it outside that block")
+        raise GradDisabledError(
+            "check_grads cannot build a graph inside no_grad(); call it outside that block"
+        )
     rtol, atol = _non_negative(rtol, "rtol"), _non_negative(atol, "atol")
     names = argument_names(f, args)
     leaves = [Value(_point(a, i)[0], label=name) for i, (a, name) in enumerate(zip(args, names))]
     out = f(*leaves)
     if not isinstance(out, Value):
-        raise TypeError(
+        raise WrongTypeError(
             f"check_grads: f returned {type(out).__name__}, not a Value; build the result from its "
             "arguments with Value operations so that the engine can differentiate it"
         )
@@ -287,7 +296,7 @@ def check_grads(
 def _non_negative(x: Any, what: str) -> float:
     number = to_float(x, what)
     if number < 0.0:
-        raise ValueError(f"{what} must be >= 0, got {number!r}")
+        raise InvalidArgumentError(f"{what} must be >= 0, got {number!r}")
     return number
 
 
@@ -320,7 +329,7 @@ def check_formula(
     label of several nodes.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"check_formula needs a Value as root, got {type(root).__name__} {root!r:.60}")
+        raise WrongTypeError(f"check_formula needs a Value as root, got {type(root).__name__} {root!r:.60}")
     rtol, atol = _non_negative(rtol, "rtol"), _non_negative(atol, "atol")
     order = topological_order(root)
     target = find_node(root, wrt, order)

@@ -4,9 +4,12 @@
     chaingrad train --dataset moons ...    train an MLP, save model and plots
     chaingrad demo                         seed 003's 2-2-1 network, checked by hand
 
-Every error is one line on stderr that says what is wrong, with exit status 2.
-This module is the one place that ties ``autograd`` and ``nn`` together, so it
-imports ``nn`` only inside the commands that train.
+Every error is one line on stderr that says what is wrong, with exit status 2,
+never a traceback. Nothing the user typed reaches the terminal raw: control
+characters (the escape sequences that move the cursor, clear the screen or
+change colours) are shown escaped, as ``\x1b``. This module is the one place
+that ties ``autograd`` and ``nn`` together, so it imports ``nn`` only inside
+the commands that train.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -23,8 +27,36 @@ from autograd.graph import topological_order
 from autograd.value import Parameter, Value, linear, to_float
 
 
-class UsageError(Exception):
+class UsageError(ChaingradError, ValueError):
     """A mistake in how the command was called; reported as one line, exit 2."""
+
+
+def terminal_safe(text: str, keep_newlines: bool = True) -> str:
+    """``text`` with every control and format character escaped (``\x1b``,
+    ``\u202e``), so that printing it cannot drive the terminal: no escape
+    sequences, no carriage returns over earlier text, no reversed text."""
+
+    def shown(ch: str) -> str:
+        if ch == "\n" and keep_newlines:
+            return ch
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            code = ord(ch)
+            if code < 0x100:
+                return f"\\x{code:02x}"
+            return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+        return ch
+
+    return "".join(map(shown, text))
+
+
+def _say(text: str) -> None:
+    """Print command output, escaped for the terminal."""
+    print(terminal_safe(text))
+
+
+def _complain(message: str) -> None:
+    """One line on stderr: ``chaingrad: error: ...``."""
+    print(f"chaingrad: error: {terminal_safe(message, keep_newlines=False)}", file=sys.stderr)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -89,7 +121,7 @@ def cmd_grad(args: argparse.Namespace) -> int:
     if args.draw:
         path = autograd.save_graph(root, args.draw)
         out += ["", f"graph written to {path}"]
-    print("\n".join(out))
+    _say("\n".join(out))
     return 0 if not args.check or report.ok else 1
 
 
@@ -154,9 +186,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     loss_name = args.loss or default_loss
     if loss_name not in nn.LOSSES:
         raise UsageError(f"unknown loss {loss_name!r}; choose one of: {', '.join(sorted(nn.LOSSES))}")
+    _check_loss_suits(nn, loss_name, args.dataset, regression, classes)
     model = nn.MLP(len(X[0]), [*hidden, outputs], activation=args.activation, seed=args.seed)
-    if loss_name == "cross_entropy" and outputs == 1:
-        raise UsageError("--loss cross_entropy needs a dataset with more than two classes (try blobs)")
     optimizer = nn.SGD(model.parameters(), lr=args.lr) if args.optimizer == "sgd" else None
     if args.optimizer == "adam":
         optimizer = nn.Adam(model.parameters(), lr=args.lr)
@@ -179,10 +210,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     final = f"final loss {history.loss[-1]:.4f}"
     if history.accuracy and not regression:
         final += f", accuracy {history.accuracy[-1]:.1%}"
-    print(final)
+    _say(final)
     for path in written:
-        print(f"wrote {path}")
+        _say(f"wrote {path}")
     return 0
+
+
+def _check_loss_suits(nn: Any, loss_name: str, dataset: str, regression: bool, classes: int) -> None:
+    """Refuse a loss that cannot read this dataset's targets, before building anything."""
+    output = nn.losses.loss_info(nn.LOSSES[loss_name]).output
+    if regression and output != "value":
+        raise UsageError(
+            f"--loss {loss_name} needs class labels, but {dataset} is a regression dataset (real-valued "
+            "targets); use mse, mae or half_sse"
+        )
+    if output == "logits" and classes <= 2:
+        raise UsageError(f"--loss {loss_name} needs a dataset with more than two classes (try blobs)")
+    if output in ("probability", "logit", "margin") and classes > 2:
+        raise UsageError(
+            f"--loss {loss_name} separates two classes, but {dataset} has {classes}; "
+            "use cross_entropy for more than two"
+        )
 
 
 def _plots(nn: Any, model: Any, X: Any, y: Any, history: Any, folder: Path, regression: bool) -> list[Path]:
@@ -269,7 +317,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ChaingradError as exc:  # no `dot` binary: still show the numbers
         dot_path = autograd.save_graph(loss, folder / "seed003_graph.dot")
         out += ["", f"({exc}); wrote the DOT text to {dot_path} instead"]
-    print("\n".join(out))
+    _say("\n".join(out))
     return 0 if all_ok else 1
 
 
@@ -345,12 +393,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         return int(args.run(args))
-    except UsageError as exc:
-        print(f"chaingrad: error: {exc}", file=sys.stderr)
     except ChaingradError as exc:  # the first line names the problem; the rest is a caret display
-        print(f"chaingrad: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        _complain(str(exc).split("\n")[0] or type(exc).__name__)
     except OSError as exc:
-        print(f"chaingrad: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        _complain(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     except KeyboardInterrupt:
         print("chaingrad: interrupted", file=sys.stderr)
         return 130

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from autograd.errors import InvalidArgumentError
 from autograd.expressions import Expr, depth, fold, num, substitute, var, variables
 from autograd.notation import python_code
 from autograd.rules import OUT, input_key, param_key
@@ -35,7 +36,7 @@ def lit(x: float) -> str:
     """A float as a Python literal that reads back exactly; negative ones in
     parentheses, so ``v ** lit(-2.0)`` is ``v ** (-2.0)``."""
     if x - x != 0.0:
-        raise ValueError(f"cannot write {x!r} into compiled code: only finite numbers")
+        raise InvalidArgumentError(f"cannot write {x!r} into compiled code: only finite numbers")
     text = repr(float(x))
     return f"({text})" if text.startswith("-") else text
 

@@ -98,7 +98,14 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from autograd.codegen import Generator, Variant
-from autograd.errors import DomainError, GraphTooLargeError, NonFiniteGradientError
+from autograd.errors import (
+    DomainError,
+    GraphTooLargeError,
+    InvalidArgumentError,
+    MissingPackageError,
+    NonFiniteGradientError,
+    WrongTypeError,
+)
 from autograd.functions import FLOAT_FUNCTIONS
 from autograd.graph import grad as engine_grad
 from autograd.rules import numpy_functions
@@ -140,7 +147,7 @@ def _numpy() -> Any:
     try:
         import numpy
     except ImportError:
-        raise ImportError(
+        raise MissingPackageError(
             "the batched form of compiled graphs needs NumPy: pip install 'chaingrad[fast]' "
             "(or use backend='python', a loop over plain floats)"
         ) from None
@@ -272,7 +279,7 @@ class CompiledGraph:
 
     def _float_args(self, args: Sequence[Any]) -> list[float]:
         if len(args) != self.n_args:
-            raise TypeError(f"this compiled graph takes {self.n_args} arguments, got {len(args)}")
+            raise WrongTypeError(f"this compiled graph takes {self.n_args} arguments, got {len(args)}")
         return [a.data if isinstance(a, Value) else to_float(a, f"argument {i}") for i, a in enumerate(args)]
 
     def _param_values(self) -> list[float]:
@@ -290,27 +297,31 @@ class CompiledGraph:
     def _columns(self, columns: Sequence[Any], numpy: bool) -> tuple[list[Any], int]:
         """Each argument as a column of samples: checked, converted, of one length."""
         if len(columns) != self.n_args:
-            raise TypeError(f"this compiled graph takes {self.n_args} argument columns, got {len(columns)}")
+            raise WrongTypeError(
+                f"this compiled graph takes {self.n_args} argument columns, got {len(columns)}"
+            )
         if not columns:
-            raise TypeError("a batch needs at least one argument column (f has no arguments)")
+            raise WrongTypeError("a batch needs at least one argument column (f has no arguments)")
         result: list[Any] = []
         for i, column in enumerate(columns):
             if numpy:
                 np = _numpy()
                 array = np.asarray(column)
                 if array.dtype.kind not in "biuf":
-                    raise TypeError(f"argument column {i} must hold real numbers, got dtype {array.dtype}")
+                    raise WrongTypeError(
+                        f"argument column {i} must hold real numbers, got dtype {array.dtype}"
+                    )
                 array = array.astype(np.float64, copy=False)
                 if array.ndim != 1:
-                    raise ValueError(
+                    raise InvalidArgumentError(
                         f"argument column {i} must be 1-D (one number per sample), got shape {array.shape}"
                     )
                 if not np.isfinite(array).all():
-                    raise ValueError(f"argument column {i} holds inf or NaN; give finite numbers")
+                    raise InvalidArgumentError(f"argument column {i} holds inf or NaN; give finite numbers")
                 result.append(array)
             else:
                 if isinstance(column, (str, bytes)) or not isinstance(column, Iterable):
-                    raise TypeError(
+                    raise WrongTypeError(
                         f"argument column {i} must be a sequence of numbers, got {type(column).__name__}"
                     )
                 values = column.tolist() if hasattr(column, "tolist") else list(column)
@@ -323,11 +334,11 @@ class CompiledGraph:
         n = len(result[0])
         for i, column in enumerate(result):
             if len(column) != n:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"argument columns must have one length: column 0 has {n}, column {i} {len(column)}"
                 )
         if n == 0:
-            raise ValueError("the batch is empty: give at least one sample")
+            raise InvalidArgumentError("the batch is empty: give at least one sample")
         return result, n
 
     # -- running -----------------------------------------------------------------
@@ -376,7 +387,7 @@ class CompiledGraph:
         outputs: adds the reduced parameter gradients into ``p.grad`` and
         returns the mean (or sum) of the outputs, as a float."""
         if reduce not in ("sum", "mean"):
-            raise ValueError(f"batch_backward_into needs reduce='mean' or 'sum', got {reduce!r}")
+            raise InvalidArgumentError(f"batch_backward_into needs reduce='mean' or 'sum', got {reduce!r}")
         result = self._batch(columns, reduce, backend, arg_grads=False)
         for p, g in zip(self.params, result.param_grads):
             p.grad += g
@@ -392,9 +403,9 @@ class CompiledGraph:
         self, columns: Sequence[Any], reduce: str | None, backend: str, arg_grads: bool, grads: bool = True
     ) -> CompiledResult:
         if reduce not in _REDUCTIONS:
-            raise ValueError(f"reduce must be 'sum', 'mean' or None, got {reduce!r}")
+            raise InvalidArgumentError(f"reduce must be 'sum', 'mean' or None, got {reduce!r}")
         if backend not in _BACKENDS:
-            raise ValueError(f"backend must be 'numpy' or 'python', got {backend!r}")
+            raise InvalidArgumentError(f"backend must be 'numpy' or 'python', got {backend!r}")
         numpy = backend == "numpy"
         data, n = self._columns(columns, numpy)
         if numpy:
@@ -529,7 +540,7 @@ class CompiledGraph:
                     "a local derivative or a product of them overflowed"
                 )
 
-    def _locate(self, data: Sequence[Any], arg_grads: bool) -> BaseException:
+    def _locate(self, data: Sequence[Any], arg_grads: bool) -> DomainError:
         """A batch failed: run the samples one by one to say which one, and why."""
         for i, xs in enumerate(zip(*data)):
             try:
@@ -543,8 +554,19 @@ class CompiledGraph:
 
     # -- checking against the engine -------------------------------------------------
 
+    def check_shape(self, *args: Any) -> None:
+        """Raise :class:`TraceMismatchError` if ``f`` builds a graph of another
+        shape for these inputs: the part of :meth:`check` that needs no gradients."""
+        self._retrace(self._float_args(args))
+
     def _engine(self, xs: Sequence[float]) -> CompiledResult:
         """Run f on the engine again, after checking it builds the same graph."""
+        leaves, out = self._retrace(xs)
+        grads = engine_grad(out, [*leaves, *self.params])
+        return CompiledResult(out.data, tuple(grads[: self.n_args]), tuple(grads[self.n_args :]))
+
+    def _retrace(self, xs: Sequence[float]) -> tuple[list[Value], Value]:
+        """Run f on the engine again; its leaves and output, if its graph has the traced shape."""
         leaves = [Value(x, label=label) for x, label in zip(xs, self._arg_labels)]
         try:
             nodes, out = trace(self._f, leaves, self.params)
@@ -558,8 +580,7 @@ class CompiledGraph:
                 "when it was compiled. Use the engine for this f, or write the branch with relu, abs "
                 "or leaky_relu"
             )
-        grads = engine_grad(out, [*leaves, *self.params])
-        return CompiledResult(out.data, tuple(grads[: self.n_args]), tuple(grads[self.n_args :]))
+        return leaves, out
 
     def check(self, *args: Any, rel_tol: float = 1e-9, abs_tol: float = 1e-12) -> CompiledResult:
         """Compare the compiled code with the engine on these inputs.
@@ -650,14 +671,14 @@ def compile(
     ``batch_backward_into``; read ``compiled.source``.
     """
     if not callable(f):
-        raise TypeError(f"compile needs a function, got {type(f).__name__} {f!r:.60}")
+        raise WrongTypeError(f"compile needs a function, got {type(f).__name__} {f!r:.60}")
     if isinstance(params, Value):
         params = [params]
     params = tuple(params)
     seen: set[Value] = set()
     for j, p in enumerate(params):
         if not isinstance(p, Value):
-            raise TypeError(f"params must be Values; params[{j}] is {type(p).__name__} {p!r:.60}")
+            raise WrongTypeError(f"params must be Values; params[{j}] is {type(p).__name__} {p!r:.60}")
         if p.inputs:
             raise CompileError(
                 f"params[{j}] ({p.label!r}) was made by the op {p.op!r}; parameters must be leaves"

@@ -25,16 +25,32 @@ program.
 
 from __future__ import annotations
 
+import math
 import os
-import secrets
+import re
 import shutil
+import signal
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from autograd.errors import ChaingradError, GraphTooLargeError
+try:
+    import resource
+except ImportError:  # pragma: no cover - Windows
+    resource = None  # type: ignore[assignment]
+
+from autograd import files
+from autograd.errors import (
+    ChaingradError,
+    GraphTooLargeError,
+    InvalidArgumentError,
+    MissingFolderError,
+    MissingPackageError,
+    WrongTypeError,
+)
 from autograd.graph import topological_order
+from autograd.limits import count_nodes
 from autograd.naming import node_names
 from autograd.value import Value
 
@@ -74,10 +90,6 @@ class GraphvizNotFoundError(GraphvizError):
     """Graphviz's ``dot`` program is not installed (or not on ``PATH``)."""
 
 
-class MissingPackageError(ChaingradError, ImportError):
-    """An optional package (an extra of chaingrad) is needed but not installed."""
-
-
 # -- reading the graph --------------------------------------------------------
 
 
@@ -109,10 +121,28 @@ def format_number(x: float, digits: int = 4) -> str:
     return "0" if text == "-0" else text
 
 
+_EXACT_COUNT_UP_TO = 100_000  # larger graphs are refused as "more than 100,000", without a full walk
+
+
+def refuse_large_graph(root: Value, max_nodes: int, who: str = "to_dot") -> None:
+    """Refuse ``root``'s graph when it has more than ``max_nodes`` value nodes,
+    counting with a walk that stops early (a graph of a million nodes is
+    refused in milliseconds, before its topological order is built)."""
+    limit = max(10 * _check_max_nodes(max_nodes), _EXACT_COUNT_UP_TO)
+    count = count_nodes(root, limit)
+    if count > limit:
+        raise GraphTooLargeError(
+            f"{who}: this graph has more than {limit:,} value nodes, far more than max_nodes={max_nodes}; "
+            "a drawing this large cannot be rendered or read. Draw a part of it (one sample, one "
+            "neuron), or use explain(root, x) and autograd.grad for the numbers"
+        )
+    refuse_if_too_large(count, max_nodes, who)
+
+
 def refuse_if_too_large(count: int, max_nodes: int, who: str = "to_dot") -> None:
     """Raise :class:`GraphTooLargeError` when ``count`` value nodes are over the limit.
 
-    Called with the size of the topological order, before anything is drawn.
+    Called with the size of the graph, before anything is drawn.
     """
     if count > _check_max_nodes(max_nodes):
         raise GraphTooLargeError(
@@ -125,9 +155,9 @@ def refuse_if_too_large(count: int, max_nodes: int, who: str = "to_dot") -> None
 
 def _check_max_nodes(max_nodes: Any) -> int:
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
-        raise TypeError(f"max_nodes must be an int, got {type(max_nodes).__name__} {max_nodes!r:.60}")
+        raise WrongTypeError(f"max_nodes must be an int, got {type(max_nodes).__name__} {max_nodes!r:.60}")
     if max_nodes < 1:
-        raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
+        raise InvalidArgumentError(f"max_nodes must be at least 1, got {max_nodes}")
     return max_nodes
 
 
@@ -184,7 +214,7 @@ def _quoted(text: str) -> str:
 
 def _check_root(root: Any, who: str) -> Value:
     if not isinstance(root, Value):
-        raise TypeError(f"{who} needs a Value (the output of a computation), got {type(root).__name__}")
+        raise WrongTypeError(f"{who} needs a Value (the output of a computation), got {type(root).__name__}")
     return root
 
 
@@ -194,9 +224,9 @@ def _highlighted(highlight: Any, index: dict[Value, int]) -> set[Value]:
     values = [highlight] if isinstance(highlight, Value) else list(highlight)
     for v in values:
         if not isinstance(v, Value):
-            raise TypeError(f"highlight takes a Value or a list of Values, got {type(v).__name__}")
+            raise WrongTypeError(f"highlight takes a Value or a list of Values, got {type(v).__name__}")
         if v not in index:
-            raise ValueError(f"highlight: {v!r} is not part of this graph")
+            raise InvalidArgumentError(f"highlight: {v!r} is not part of this graph")
     return set(values)
 
 
@@ -261,9 +291,9 @@ def _dot_lines(
 ) -> list[str]:
     """The DOT text as lines: the head, the body lines, the closing brace."""
     if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}; got {rankdir!r}")
+        raise InvalidArgumentError(f"rankdir must be one of {', '.join(RANKDIRS)}; got {rankdir!r}")
+    refuse_large_graph(root, max_nodes)
     order = topological_order(root)
-    refuse_if_too_large(len(order), max_nodes)
     index = {node: i for i, node in enumerate(order)}
     names = node_names(order)
     marked = _highlighted(highlight, index)
@@ -273,9 +303,9 @@ def _dot_lines(
         from autograd.stepping import Step
 
         if not isinstance(step, Step):
-            raise TypeError(f"step takes a Step from backward_steps(root), got {type(step).__name__}")
+            raise WrongTypeError(f"step takes a Step from backward_steps(root), got {type(step).__name__}")
         if step.root is not root:
-            raise ValueError("step: this Step belongs to a different graph (use step.draw())")
+            raise InvalidArgumentError("step: this Step belongs to a different graph (use step.draw())")
         grads = step.grads_after()
 
     def node_line(i: int, node: Value) -> str:
@@ -437,7 +467,7 @@ def _dot_text_of(graph: Any, options: dict[str, Any], who: str) -> str:
     if isinstance(graph, Step):
         return to_dot(graph.root, step=graph, **options)
     if options:
-        raise TypeError(
+        raise WrongTypeError(
             f"{who}: drawing options ({', '.join(sorted(options))}) apply only when you pass a Value "
             "or a Step, not a finished drawing"
         )
@@ -446,7 +476,7 @@ def _dot_text_of(graph: Any, options: dict[str, Any], who: str) -> str:
     source = getattr(graph, "source", None)
     if isinstance(source, str):
         return source
-    raise TypeError(
+    raise WrongTypeError(
         f"{who} takes a Value, a Step, a graphviz.Digraph or DOT text; got {type(graph).__name__}"
     )
 
@@ -464,35 +494,189 @@ def dot_program() -> str:
     return found
 
 
-def render(dot_text: str, fmt: str) -> bytes:
-    """Run ``dot -T<fmt>`` on ``dot_text`` and return the image bytes (``fmt``: svg, png)."""
-    program = dot_program()
+# -- rendering with dot, bounded -----------------------------------------------
+
+DEFAULT_RENDER_TIMEOUT = 60.0
+"""Seconds :func:`render` lets Graphviz's ``dot`` run before stopping it."""
+
+MAX_LONG_EDGE_STEPS = 3000
+"""The layout work :func:`render` accepts, in ranks crossed by long edges (see
+:func:`estimate_layout`): past about 3,000, ``dot`` needs minutes (an 80-term
+sum of sin(x), 161 value nodes, needs about 6,400 and did not finish in 90 s)."""
+
+MAX_DOT_CHARACTERS = 2_000_000
+"""The longest DOT text :func:`render` hands to ``dot`` (huge labels)."""
+
+# an edge "tail -> head"; a name starts only where no name character precedes it (so a
+# long run of letters is scanned once, not once per letter), and the head is not
+# consumed, so "a -> b -> c" gives both edges
+_EDGE = re.compile(r'(?<![\w."])"?([\w.]+)"?\s*->\s*(?="?([\w.]+))')
+
+
+class GraphvizTimeoutError(GraphvizError, TimeoutError):
+    """Graphviz's ``dot`` did not finish within the timeout and was stopped."""
+
+
+class LayoutEstimate(NamedTuple):
+    """What ``dot`` must lay out: boxes, arrows, and long-edge steps.
+
+    ``long_edge_steps`` counts, over all edges, the ranks an edge crosses
+    between its ends: ``dot`` puts a hidden node on each, and its time grows
+    steeply with them (an input used at both ends of a long chain of ops makes
+    edges that cross every rank in between). Ranks are estimated the way
+    ``dot`` assigns them: each node one rank after its inputs, then pulled
+    towards its users when it has more users than inputs.
+    """
+
+    nodes: int
+    edges: int
+    long_edge_steps: int
+    characters: int
+
+
+def estimate_layout(dot_text: str) -> LayoutEstimate:
+    """The size of the layout ``dot`` would compute for ``dot_text``, in linear time."""
+    edges = _EDGE.findall(dot_text)
+    users: dict[str, list[str]] = {}
+    inputs: dict[str, list[str]] = {}
+    for tail, head in edges:
+        users.setdefault(tail, []).append(head)
+        inputs.setdefault(head, []).append(tail)
+        users.setdefault(head, [])
+        inputs.setdefault(tail, [])
+    waiting = {node: len(tails) for node, tails in inputs.items()}
+    ready = [node for node, count in waiting.items() if count == 0]
+    order: list[str] = []
+    while ready:  # Kahn's algorithm; nodes on a cycle (hand-written DOT) are left out
+        node = ready.pop()
+        order.append(node)
+        for head in users[node]:
+            waiting[head] -= 1
+            if waiting[head] == 0:
+                ready.append(head)
+    rank: dict[str, int] = {}
+    for node in order:
+        rank[node] = max((rank[t] + 1 for t in inputs[node] if t in rank), default=0)
+    for node in reversed(order):
+        if users[node] and len(users[node]) >= len(inputs[node]):
+            rank[node] = min(rank[h] for h in users[node]) - 1
+    steps = sum(max(rank[h] - rank[t] - 1, 0) for t, h in edges if t in rank and h in rank)
+    return LayoutEstimate(len(users), len(edges), steps, len(dot_text))
+
+
+def refuse_hopeless_layout(dot_text: str, who: str = "") -> LayoutEstimate:
+    """Raise :class:`GraphTooLargeError` when ``dot`` would need minutes or more for ``dot_text``."""
+    prefix = f"{who}: " if who else ""
+    if len(dot_text) > MAX_DOT_CHARACTERS:
+        raise GraphTooLargeError(
+            f"{prefix}the DOT text is {len(dot_text):,} characters, more than {MAX_DOT_CHARACTERS:,}; "
+            "labels that long cannot be drawn. Shorten the labels, or save the text as a .dot file"
+        )
+    estimate = estimate_layout(dot_text)
+    if estimate.long_edge_steps > MAX_LONG_EDGE_STEPS:
+        raise GraphTooLargeError(
+            f"{prefix}Graphviz would need minutes or hours for this drawing ({estimate.nodes} boxes, "
+            f"{estimate.edges} arrows, and edges that cross {estimate.long_edge_steps:,} ranks in all, "
+            f"more than {MAX_LONG_EDGE_STEPS:,}): a value used both early and late in a long chain of "
+            "ops, such as x in a sum of many sin(x) terms, draws an arrow across the whole chain. "
+            "Draw a smaller expression (sum_values makes one node of a long sum), save the DOT text "
+            "instead (a .dot file), or use explain(root, x) for the chain rule as text"
+        )
+    return estimate
+
+
+def _limit_cpu(seconds: int) -> Callable[[], None]:
+    """A preexec function for ``dot``: a CPU time limit, so that even a ``dot``
+    orphaned by a killed Python process stops by itself (SIGXCPU)."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
+
+    return limit
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill ``dot`` and anything it started (its own process group), and reap it."""
     try:
-        done = subprocess.run(
-            [program, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, check=False
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows
+            process.kill()
+    except OSError:
+        pass  # already gone
+    process.wait()
+
+
+def _run_dot(program: str, dot_text: str, fmt: str, timeout: float | None) -> bytes:
+    options: dict[str, Any] = {}
+    if hasattr(os, "killpg"):
+        options["start_new_session"] = True  # its own process group: killed as one
+    if timeout is not None and resource is not None:
+        options["preexec_fn"] = _limit_cpu(math.ceil(timeout) + 2)
+    try:
+        process = subprocess.Popen(
+            [program, f"-T{fmt}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            **options,
         )
     except OSError as exc:
         raise GraphvizError(f"could not run Graphviz's dot program ({program}): {exc}") from exc
-    if done.returncode != 0 or not done.stdout:
-        message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
+    try:
+        out, err = process.communicate(dot_text.encode("utf-8"), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        raise GraphvizTimeoutError(
+            f"Graphviz's dot did not finish the drawing in {timeout:g} s and was stopped; the graph is "
+            "too large or too tangled to lay out. Draw a smaller part of it, save the DOT text "
+            "instead (a .dot file), or pass a longer timeout="
+        ) from None
+    except BaseException:  # KeyboardInterrupt included: never leave dot running
+        _stop(process)
+        raise
+    if process.returncode != 0 or not out:
+        message = err.decode("utf-8", "replace").strip() or f"exit status {process.returncode}"
         raise GraphvizError(f"Graphviz's dot could not render the drawing as {fmt}: {message}")
-    return done.stdout
+    return out
+
+
+def render(dot_text: str, fmt: str, *, timeout: float | None = DEFAULT_RENDER_TIMEOUT) -> bytes:
+    """Run ``dot -T<fmt>`` on ``dot_text`` and return the image bytes (``fmt``: svg, png).
+
+    Bounded: a layout estimated to need minutes (:func:`estimate_layout`) is
+    refused at once with :class:`GraphTooLargeError`; ``dot`` runs in its own
+    process group with a CPU time limit, and is killed, with anything it
+    started, after ``timeout`` seconds (:class:`GraphvizTimeoutError`) or
+    when the call is interrupted (Ctrl-C). ``timeout=None`` waits for ever.
+    """
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise WrongTypeError(f"timeout must be a number of seconds or None, got {timeout!r:.60}")
+        if not timeout > 0 or timeout - timeout != 0.0:
+            raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    program = dot_program()
+    refuse_hopeless_layout(dot_text)
+    return _run_dot(program, dot_text, fmt, timeout)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file next to ``path``, then rename it over ``path``,
-    so a failure never leaves a half-written file behind."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    so a failure never leaves a half-written file behind (see :mod:`autograd.files`:
+    symbolic links are written through, the umask is kept)."""
     try:
-        with open(temporary, "xb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        files.write_atomically(path, data, durable=False)
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(f"save_graph: {exc}") from None
 
 
-def save_graph(graph: Any, path: str | os.PathLike[str], **options: Any) -> Path:
+def save_graph(
+    graph: Any,
+    path: str | os.PathLike[str],
+    *,
+    timeout: float | None = DEFAULT_RENDER_TIMEOUT,
+    **options: Any,
+) -> Path:
     """Save a drawing to ``path``; the suffix picks the format.
 
     ``graph`` is a Value (drawn with ``options``, those of :func:`to_dot`), a
@@ -500,7 +684,8 @@ def save_graph(graph: Any, path: str | os.PathLike[str], **options: Any) -> Path
 
     * ``.dot``: the DOT text (no Graphviz needed);
     * ``.svg``, ``.png``: an image rendered by Graphviz's ``dot`` program
-      (:class:`GraphvizNotFoundError` says how to install it when it is missing).
+      (:class:`GraphvizNotFoundError` says how to install it when it is missing),
+      bounded as :func:`render` says (``timeout`` seconds at most).
 
     The file is written to a temporary name and renamed, so a failure leaves no
     partial file. Returns the path.
@@ -508,16 +693,16 @@ def save_graph(graph: Any, path: str | os.PathLike[str], **options: Any) -> Path
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in FORMATS:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"save_graph: cannot save {target.name!r}; the file name must end in one of "
             f"{', '.join(FORMATS)} (the suffix picks the format)"
         )
     text = _dot_text_of(graph, options, "save_graph")
     if not target.parent.is_dir():
-        raise FileNotFoundError(
+        raise MissingFolderError(
             f"save_graph: the folder {str(target.parent)!r} does not exist; create it first"
         )
-    data = text.encode("utf-8") if suffix == ".dot" else render(text, suffix[1:])
+    data = text.encode("utf-8") if suffix == ".dot" else render(text, suffix[1:], timeout=timeout)
     write_atomically(target, data)
     return target
 
@@ -525,13 +710,21 @@ def save_graph(graph: Any, path: str | os.PathLike[str], **options: Any) -> Path
 __all__ = [
     "COLOURS",
     "DEFAULT_MAX_NODES",
+    "DEFAULT_RENDER_TIMEOUT",
+    "MAX_DOT_CHARACTERS",
+    "MAX_LONG_EDGE_STEPS",
     "GraphvizError",
     "GraphvizNotFoundError",
+    "GraphvizTimeoutError",
+    "LayoutEstimate",
     "MissingPackageError",
     "draw",
+    "estimate_layout",
     "format_number",
     "html_text",
     "op_title",
+    "refuse_hopeless_layout",
+    "refuse_large_graph",
     "render",
     "role_of",
     "save_graph",

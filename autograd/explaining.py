@@ -13,7 +13,12 @@ Backward computes the same sum without listing the paths (it adds as it goes).
 The number of paths can grow exponentially with the size of the graph (a chain
 of n diamonds has 2ⁿ), so :func:`count_paths` counts them first, by dynamic
 programming over :func:`autograd.topological_order`, and :func:`explain`
-refuses to list more than ``max_paths`` of them.
+refuses to list more than ``max_paths`` of them. The counts saturate at
+:data:`PATH_COUNT_LIMIT` (10¹⁸), so counting takes memory and time linear in
+the graph, never huge integers. Three limits keep :func:`explain` bounded,
+each checked before any path is listed: ``max_nodes`` (the graph it walks),
+``max_paths`` (the paths it lists) and ``max_factors`` (the factors of all
+paths together, which is the length of the text it writes).
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd.errors import ChaingradError, GraphTooLargeError
+from autograd.errors import ChaingradError, GraphTooLargeError, WrongTypeError
 from autograd.graph import reaching, topological_order
+from autograd.limits import check_limit, count_nodes
 from autograd.naming import node_names
 from autograd.value import Value
 
@@ -48,7 +54,7 @@ def find_node(root: Value, wanted: Value | str, order: list[Value] | None = None
     if isinstance(wanted, Value):
         return wanted
     if not isinstance(wanted, str):
-        raise TypeError(f"expected a Value or a label (str), got {type(wanted).__name__} {wanted!r:.60}")
+        raise WrongTypeError(f"expected a Value or a label (str), got {type(wanted).__name__} {wanted!r:.60}")
     if order is None:
         order = topological_order(root)
     matches = [node for node in order if node.label == wanted]
@@ -82,49 +88,93 @@ def _reaching(order: list[Value], wrt: Value) -> set[Value]:
     return reaching(order, [wrt])
 
 
-def _count(order: list[Value], root: Value, wrt: Value, reaching: set[Value]) -> int:
-    """The number of paths from ``root`` down to ``wrt``.
+PATH_COUNT_LIMIT = 10**18
+"""Path counts stop here: a larger count is reported as more than 10¹⁸."""
+
+DEFAULT_MAX_NODES = 250_000
+"""The largest graph :func:`explain` and :func:`count_paths` walk unless asked to."""
+
+DEFAULT_MAX_FACTORS = 100_000
+"""The most factors (over all paths together) :func:`explain` writes out unless asked to."""
+
+_SATURATED = PATH_COUNT_LIMIT + 1
+
+
+def _count(order: list[Value], root: Value, wrt: Value, reaching: set[Value]) -> tuple[int, int]:
+    """The number of paths from ``root`` down to ``wrt``, and their edges in all.
 
     paths(root) = 1, and each node hands its count to every input edge, in the
     order backward visits the nodes (reversed topological order): the same walk
     as backward, with counts in place of gradients, so a node's count is
     complete before it is handed on. An input used twice (``x * x``) receives
-    twice: two edges, two paths.
+    twice: two edges, two paths. The edges of the paths into an input grow by
+    the edges of the paths into the node, plus one per path (the edge itself).
+    Both numbers saturate at ``PATH_COUNT_LIMIT + 1`` ("more than 10¹⁸").
     """
     if root not in reaching:
-        return 0
+        return 0, 0
     paths = {root: 1}
+    edges = {root: 0}
+    paths_of, edges_of, limit = paths.get, edges.get, PATH_COUNT_LIMIT
     for node in reversed(order):
-        count = paths.get(node)
+        count = paths_of(node)
         if not count or node is wrt:
             continue
+        below = edges[node] + count
         for child in node.inputs:
             if child in reaching:
-                paths[child] = paths.get(child, 0) + count
-    return paths.get(wrt, 0)
+                total = paths_of(child, 0) + count
+                paths[child] = total if total <= limit else _SATURATED
+                length = edges_of(child, 0) + below
+                edges[child] = length if length <= limit else _SATURATED
+    return paths_of(wrt, 0), edges_of(wrt, 0)
 
 
-def count_paths(root: Value, wrt: Value | str) -> int:
+def _walkable_order(root: Value, max_nodes: int, who: str) -> list[Value]:
+    """The topological order of ``root``'s graph, after checking its size
+    against ``max_nodes`` with a walk that stops at the limit."""
+    size = count_nodes(root, check_limit(max_nodes, "max_nodes"))
+    if size > max_nodes:
+        raise GraphTooLargeError(
+            f"{who}: this graph has more than max_nodes={max_nodes:,} nodes, and {who} walks every one "
+            "of them. For the gradient alone use autograd.grad(root, x) or root.backward(); to see the "
+            f"chain rule, build a smaller graph (one sample, one neuron), or pass max_nodes= to {who}"
+        )
+    return topological_order(root)
+
+
+def count_paths(root: Value, wrt: Value | str, *, max_nodes: int = DEFAULT_MAX_NODES) -> int:
     """How many paths lead from ``root`` down to ``wrt`` (a Value or a label).
 
-    Dynamic programming over the topological order: time proportional to the
-    number of edges, whatever the number of paths (an exact Python int, however
-    large). 0 when ``root`` does not depend on ``wrt``; 1 when ``wrt`` is ``root``.
+    Dynamic programming over the topological order: time and memory
+    proportional to the size of the graph, whatever the number of paths. 0
+    when ``root`` does not depend on ``wrt``; 1 when ``wrt`` is ``root``.
+
+    Raises :class:`GraphTooLargeError` when there are more than 10¹⁸ paths
+    (the count stops there, rather than growing an integer of thousands of
+    digits) or the graph has more than ``max_nodes`` nodes.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"count_paths needs a Value as root, got {type(root).__name__} {root!r:.60}")
-    order = topological_order(root)
+        raise WrongTypeError(f"count_paths needs a Value as root, got {type(root).__name__} {root!r:.60}")
+    order = _walkable_order(root, max_nodes, "count_paths")
     node = find_node(root, wrt, order)
-    return _count(order, root, node, _reaching(order, node))
+    count, _ = _count(order, root, node, _reaching(order, node))
+    if count > PATH_COUNT_LIMIT:
+        names = node_names(order)
+        raise GraphTooLargeError(
+            f"count_paths: {describe_count(count)} paths lead from {names[root]} to {names[node]}; "
+            "counting stops there (a chain of n diamonds has 2^n paths). The gradient itself needs no "
+            "paths: autograd.grad(root, x) adds them up edge by edge"
+        )
+    return count
 
 
 def describe_count(count: int) -> str:
-    """A path count in words, even when it has thousands of digits (str() of
-    such an int is refused by Python)."""
-    if count.bit_length() <= 64:
-        return f"{count:,}"
-    digits = count.bit_length() * math.log10(2)
-    return f"about 10^{int(digits)}"
+    """A path count in words: ``"1,099,511,627,776"``, or ``"more than 10^18"``
+    for a count that saturated."""
+    if count > PATH_COUNT_LIMIT:
+        return f"more than 10^{len(str(PATH_COUNT_LIMIT)) - 1}"
+    return f"{count:,}"
 
 
 # -- the pieces of an explanation ---------------------------------------------------
@@ -305,29 +355,48 @@ class Explanation:
         return f"$${self.latex()}$$"
 
 
-def explain(root: Value, wrt: Value | str, *, max_paths: int = 1000) -> Explanation:
+def explain(
+    root: Value,
+    wrt: Value | str,
+    *,
+    max_paths: int = 1000,
+    max_factors: int = DEFAULT_MAX_FACTORS,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> Explanation:
     """Every chain-rule path from ``root`` down to ``wrt``, with its factors.
 
     ``wrt`` is a Value or the label of a node in ``root``'s graph. The factors
     are the local derivatives the nodes stored when they were made, so backward
     need not have run, and no ``.grad`` is read or changed.
 
-    Raises :class:`GraphTooLargeError` when more than ``max_paths`` paths lead
-    to ``wrt`` (their number is counted first, without listing them).
+    Raises :class:`GraphTooLargeError`, before listing anything, when the
+    graph has more than ``max_nodes`` nodes, when more than ``max_paths``
+    paths lead to ``wrt``, or when the paths have more than ``max_factors``
+    factors in all (the text would be too long to read). Paths and factors are
+    counted first, without listing them.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"explain needs a Value as root, got {type(root).__name__} {root!r:.60}")
-    order = topological_order(root)
+        raise WrongTypeError(f"explain needs a Value as root, got {type(root).__name__} {root!r:.60}")
+    max_paths = check_limit(max_paths, "max_paths")
+    max_factors = check_limit(max_factors, "max_factors")
+    order = _walkable_order(root, max_nodes, "explain")
     target = find_node(root, wrt, order)
     names = node_names(order)
     reaching = _reaching(order, target)
-    count = _count(order, root, target, reaching)
+    count, factors = _count(order, root, target, reaching)
     if count > max_paths:
         raise GraphTooLargeError(
             f"{describe_count(count)} paths lead from {names[root]} to {names[target]}, more than "
             f"max_paths={max_paths}; explain lists every path. Raise the limit with "
             f"explain(..., max_paths=...), explain a node closer to {names[target]}, "
             "or get just the number with autograd.grad"
+        )
+    if factors > max_factors:
+        raise GraphTooLargeError(
+            f"the {count:,} path{'s' * (count != 1)} from {names[root]} to {names[target]} have "
+            f"{describe_count(factors)} factors in all, more than max_factors={max_factors:,}: written out, "
+            "they would be too long to read. Explain a node closer to the root, or raise the limit with "
+            "explain(..., max_factors=...); autograd.grad gives the number without the paths"
         )
     root_name = names[root]
     wrt_name = names.get(target) or target.label or "the given Value"
@@ -456,4 +525,15 @@ def _latex_product(values: list[float], digits: int) -> str:
     )
 
 
-__all__ = ["Explanation", "Factor", "LabelError", "Path", "count_paths", "explain", "find_node"]
+__all__ = [
+    "DEFAULT_MAX_FACTORS",
+    "DEFAULT_MAX_NODES",
+    "PATH_COUNT_LIMIT",
+    "Explanation",
+    "Factor",
+    "LabelError",
+    "Path",
+    "count_paths",
+    "explain",
+    "find_node",
+]

@@ -198,7 +198,7 @@ def call(name: str, *args: Any) -> Expr:
 def compare(symbol: str, a: Any, b: Any) -> Expr:
     """A condition ``a symbol b``, for :func:`where`."""
     if symbol not in COMPARISONS:
-        raise ValueError(f"unknown comparison {symbol!r}")
+        raise RuleError(f"unknown comparison {symbol!r}; use one of {', '.join(COMPARISONS)}")
     return Expr("cmp", (symbol, _as_expr(a), _as_expr(b)))
 
 
@@ -433,7 +433,7 @@ def _apply(node: Expr, parts: list[Any], functions: Mapping[str, Callable[..., A
         return functions[node.args[0]](*parts)
     if kind == "cmp":
         return _COMPARE[node.args[0]](parts[0], parts[1])
-    raise AssertionError(f"unknown expression kind {kind!r}")  # pragma: no cover
+    raise RuleError(f"unknown expression kind {kind!r}")  # pragma: no cover - every kind is handled
 
 
 def _number(x: Any) -> Any:
@@ -550,7 +550,7 @@ def _simplify_node(e: Expr, parts: list[Expr]) -> Expr:
         return Expr("where", (condition, if_true, if_false))
     if kind == "call":
         return Expr("call", (e.args[0], *parts))
-    raise AssertionError(f"unknown expression kind {kind!r}")  # pragma: no cover
+    raise RuleError(f"unknown expression kind {kind!r}")  # pragma: no cover - every kind is handled
 
 
 def _folded(value: Any, e: Expr, parts: list[Expr]) -> Expr:

@@ -26,6 +26,7 @@ import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from autograd.errors import DomainError, WrongTypeError
 from autograd.expressions import Expr
 from autograd.expressions import where as symbolic_where
 
@@ -57,7 +58,7 @@ def float_power(a: float, b: float) -> float:
     """a ** b over the real numbers: a negative base needs a whole exponent
     (otherwise the result would be complex), and 0 has no negative power."""
     if a < 0.0 and b != int(b):
-        raise ValueError("a negative base needs an integer exponent (the result would be complex)")
+        raise DomainError("a negative base needs an integer exponent (the result would be complex)")
     return a**b  # 0.0 ** -1 raises ZeroDivisionError
 
 
@@ -92,7 +93,8 @@ def _generic(name: str, doc: str) -> Callable[[Any], Any]:
             return on_floats(float(x))
         apply = getattr(x, "_apply_function", None)
         if apply is None:
-            raise TypeError(f"{name}() needs a number, a Value or a symbol, got {type(x).__name__} {x!r:.60}")
+            kind = type(x).__name__
+            raise WrongTypeError(f"{name}() needs a number, a Value or a symbol, got {kind} {x!r:.60}")
         return apply(name, (x,))
 
     function.__name__ = function.__qualname__ = name
@@ -117,14 +119,14 @@ def logsumexp(*xs: Any) -> Any:
     if len(xs) == 1 and isinstance(xs[0], Iterable):
         xs = tuple(xs[0])
     if not xs:
-        raise TypeError("logsumexp() needs at least one term")
+        raise WrongTypeError("logsumexp() needs at least one term")
     if all(_is_number(x) for x in xs):
         return float_logsumexp(*[float(x) for x in xs])
     for x in xs:
         apply = getattr(x, "_apply_function", None)
         if apply is not None:
             return apply("logsumexp", xs)
-    raise TypeError("logsumexp() needs numbers, Values or symbols")
+    raise WrongTypeError("logsumexp() needs numbers, Values or symbols")
 
 
 def where(condition: Any, if_true: Any, if_false: Any) -> Any:

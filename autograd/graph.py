@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from autograd.errors import InfiniteDerivativeError, NonFiniteGradientError
+from autograd.errors import InfiniteDerivativeError, NonFiniteGradientError, WrongTypeError
 from autograd.naming import node_names
 from autograd.rules import local_grads_of
 from autograd.value import Value, constant, make_node
@@ -17,7 +17,7 @@ from autograd.value import Value, constant, make_node
 
 def _check_value(root: Any, who: str) -> None:
     if not isinstance(root, Value):
-        raise TypeError(f"{who} needs a Value, got {type(root).__name__} {root!r:.60}")
+        raise WrongTypeError(f"{who} needs a Value, got {type(root).__name__} {root!r:.60}")
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -125,18 +125,15 @@ def zero_grad(values: Value | Iterable[Value]) -> None:
 
 def reaching(order: Sequence[Value], targets: Iterable[Value]) -> set[Value]:
     """The nodes of ``order`` from which at least one path leads down to one of
-    ``targets`` (the targets included): walk up from them through their users."""
-    users: dict[Value, list[Value]] = {}
+    ``targets`` (the targets included). In topological order a node's inputs
+    come first, so one pass decides each node from its inputs."""
+    found = set(targets)
+    add = found.add
     for node in order:
         for child in node.inputs:
-            users.setdefault(child, []).append(node)
-    found = set(targets)
-    stack = list(found)
-    while stack:
-        for user in users.get(stack.pop(), ()):
-            if user not in found:
-                found.add(user)
-                stack.append(user)
+            if child in found:
+                add(node)
+                break
     return found
 
 

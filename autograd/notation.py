@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from autograd.expressions import Expr, flatten_chains, fold
+from autograd.expressions import Expr, RuleError, flatten_chains, fold
 
 # precedence levels, loosest first
 WHERE, COMPARE, ADD, MUL, NEG, POW, ATOM = range(7)
@@ -50,7 +50,7 @@ class Writer:
         try:
             return self.names[key], ATOM
         except KeyError:
-            raise KeyError(f"no name given for the symbol {key!r}") from None
+            raise RuleError(f"no name given for the symbol {key!r}") from None
 
     def number(self, x: float) -> Part:
         text = short_number(x)
@@ -78,7 +78,7 @@ class Writer:
             return self.compare(e.args[0], parts[0], parts[1])
         if kind == "where":
             return self.where(e, parts[0], parts[1], parts[2])
-        raise AssertionError(f"unknown expression kind {kind!r}")  # pragma: no cover
+        raise RuleError(f"unknown expression kind {kind!r}")  # pragma: no cover - every kind is handled
 
     def wrap(self, part: Part, at_least: int) -> str:
         return _wrap(part, at_least, self.open, self.close)

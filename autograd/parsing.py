@@ -35,7 +35,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from autograd.errors import ParseError
+from autograd.errors import ParseError, WrongTypeError
 from autograd.value import Value, constant, no_grad
 
 MAX_LENGTH = 10_000
@@ -184,7 +184,9 @@ class Source:
 
     def __init__(self, text: str) -> None:
         if not isinstance(text, str):
-            raise TypeError(f"parse needs the expression as a str, got {type(text).__name__} {text!r:.60}")
+            raise WrongTypeError(
+                f"parse needs the expression as a str, got {type(text).__name__} {text!r:.60}"
+            )
         self.text = text
         # Like eval(), ignore leading spaces and tabs (ast.parse would call them
         # an indentation error); columns on the first line are shifted back.

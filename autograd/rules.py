@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd import notation
-from autograd.errors import DomainError
+from autograd.errors import DomainError, WrongTypeError
 from autograd.expressions import (
     Expr,
     RuleError,
@@ -74,8 +74,9 @@ def param_key(j: int) -> tuple[str, int]:
     return ("param", j)
 
 
-class _OutsideDomain(ValueError):
-    """Raised by generated float code when a domain guard fails."""
+class _OutsideDomain(DomainError):
+    """Raised by generated float code when a domain guard fails (and turned
+    into a DomainError that names the op and its inputs)."""
 
 
 def _outside() -> float:
@@ -143,7 +144,7 @@ class Op:
         the number of inputs; its expressions are made once per number."""
         n = self.arity if self.arity is not None else n_inputs
         if n is None:
-            raise TypeError(f"op {self.name!r} takes any number of inputs: say how many")
+            raise WrongTypeError(f"op {self.name!r} takes any number of inputs: say how many")
         found = self._cache.get(n)
         if found is None:
             found = _trace(self, n)
@@ -525,7 +526,7 @@ def numpy_functions(np: Any) -> dict[str, Any]:
             a, b = if_true(), if_false()
         chosen = np.where(condition, a, b)
         if not np.all(np.isfinite(chosen)):
-            raise FloatingPointError("a chosen branch is not finite")
+            raise DomainError("a chosen branch is not finite")
         return chosen
 
     found = {
@@ -574,7 +575,7 @@ def _public_function(op: Op) -> Callable[..., Any]:
         if n_inputs < 1 or (op.arity is not None and n_inputs != op.arity):
             wanted = f"{op.arity} input{'s' if op.arity != 1 else ''}" if op.arity else "inputs"
             extra = f" and the parameters {', '.join(op.params)}" if op.params else ""
-            raise TypeError(f"{op.name}() takes {wanted}{extra}, got {len(args)} arguments")
+            raise WrongTypeError(f"{op.name}() takes {wanted}{extra}, got {len(args)} arguments")
         inputs, params = args[:n_inputs], args[n_inputs:]
         if any(isinstance(x, Expr) for x in args):
             return Expr("call", (op.name, *[x if isinstance(x, Expr) else num(x) for x in args]))
@@ -598,7 +599,7 @@ def _public_function(op: Op) -> Callable[..., Any]:
 
 def _param(op: Op, p: Any, j: int) -> float:
     if isinstance(p, (Value, bool)) or not isinstance(p, (int, float)) or not math.isfinite(p):
-        raise TypeError(
+        raise WrongTypeError(
             f"{op.name}(): the parameter {op.params[j]} must be a finite number (it is not an input, "
             f"so it is not differentiated), got {p!r:.40}"
         )

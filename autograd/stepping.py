@@ -36,7 +36,9 @@ from autograd.drawing import (
     to_dot,
     write_atomically,
 )
+from autograd.errors import GraphTooLargeError, InvalidArgumentError, WrongTypeError
 from autograd.graph import propagate, start_backward, topological_order
+from autograd.limits import check_limit
 from autograd.naming import node_names
 from autograd.value import OPS, Value
 
@@ -219,7 +221,7 @@ def backward_steps(root: Value) -> Iterator[Step]:
     the last one every ``grad`` is what ``backward()`` gives.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"backward_steps needs a Value, got {type(root).__name__}")
+        raise WrongTypeError(f"backward_steps needs a Value, got {type(root).__name__}")
     return _steps(_Run(root, topological_order(root)))
 
 
@@ -266,6 +268,87 @@ def _import_pillow() -> Any:
 
 _EXPORT_FORMATS = ("png", "svg", "dot")
 
+DEFAULT_MAX_FRAMES = 100
+"""The most steps :func:`export_steps` draws unless asked to (one frame per node)."""
+
+DEFAULT_MAX_EXPORT_BYTES = 25 * 2**20
+"""The most bytes (frames and GIF together, estimated) :func:`export_steps` writes unless asked to."""
+
+MAX_GIF_PIXELS = 300_000_000
+"""Pillow holds every frame of a GIF in memory while writing it (a byte per pixel at least)."""
+
+GIF_BYTES_PER_PIXEL = 0.05
+"""A GIF of these drawings (mostly white) takes about 0.03 bytes per pixel per frame."""
+
+
+class ExportBudget(NamedTuple):
+    """What :func:`export_steps` is about to make, estimated from one drawing of the graph."""
+
+    frames: int
+    frame_bytes: int
+    gif_bytes: int
+    gif_pixels: int
+    seconds: float
+
+    @property
+    def total_bytes(self) -> int:
+        return self.frames * self.frame_bytes + self.gif_bytes
+
+    def describe(self) -> str:
+        parts = [f"{self.frames} frames of about {_size(self.frame_bytes)}"]
+        if self.gif_bytes:
+            parts.append(f"a GIF of about {_size(self.gif_bytes)}")
+        return (
+            f"{' and '.join(parts)}: about {_size(self.total_bytes)} in all, {self.seconds:.0f} s of drawing"
+        )
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 2**10:.0f} KB"
+
+
+def _png_pixels(data: bytes) -> int:
+    """Width × height from a PNG's header."""
+    return int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big")
+
+
+def estimate_export(root: Value, frames: int, fmt: str, gif: bool, options: dict[str, Any]) -> ExportBudget:
+    """Draw ``root`` once (without a step: it looks like every frame) and
+    extrapolate to ``frames`` frames: bytes on disk, GIF pixels, seconds."""
+    text = to_dot(root, **options)
+    renders = {"dot": [], "svg": ["svg"], "png": ["png"]}[fmt] + (["png"] if gif and fmt != "png" else [])
+    started = time.perf_counter()
+    drawn = {kind: render(text, kind) for kind in renders}
+    # a step's drawing has more to say than this one, and the GIF is made after: about 3 times as long
+    seconds = 3.0 * (time.perf_counter() - started) * frames
+    frame_bytes = len(text.encode("utf-8")) if fmt == "dot" else len(drawn[fmt])
+    pixels = _png_pixels(drawn["png"]) * frames if gif else 0
+    return ExportBudget(frames, frame_bytes, int(pixels * GIF_BYTES_PER_PIXEL), pixels, seconds)
+
+
+def refuse_over_budget(budget: ExportBudget, max_frames: int, max_bytes: int) -> None:
+    """Raise :class:`GraphTooLargeError` when an export would be too long, too large or too heavy."""
+    advice = (
+        "Export a smaller graph (one neuron, one sample), print the steps of backward_steps(root) "
+        "instead (the same arithmetic, no pictures), or use step_through(root) in Jupyter"
+    )
+    if budget.frames > max_frames:
+        raise GraphTooLargeError(
+            f"export_steps: backward on this graph takes {budget.frames} steps, more than "
+            f"max_frames={max_frames}, and each step is a drawing of the whole graph. {advice}; "
+            "or pass max_frames="
+        )
+    if budget.total_bytes > max_bytes:
+        raise GraphTooLargeError(
+            f"export_steps: {budget.describe()}, more than max_bytes={_size(max_bytes)}. {advice}; "
+            "fmt='svg' or gif=False make less; or pass max_bytes="
+        )
+    if budget.gif_pixels > MAX_GIF_PIXELS:
+        raise GraphTooLargeError(
+            f"export_steps: the GIF would hold {budget.gif_pixels:,} pixels, and Pillow keeps them all in "
+            f"memory while writing it (the limit is {MAX_GIF_PIXELS:,}). {advice}; or pass gif=False"
+        )
+
 
 def export_steps(
     root: Value,
@@ -274,6 +357,8 @@ def export_steps(
     fmt: str = "png",
     gif: bool = True,
     duration_ms: int = 1000,
+    max_frames: int = DEFAULT_MAX_FRAMES,
+    max_bytes: int = DEFAULT_MAX_EXPORT_BYTES,
     **options: Any,
 ) -> list[Path]:
     """Run backward on ``root`` step by step and save one drawing per step.
@@ -283,18 +368,29 @@ def export_steps(
     ``backward.gif`` (one frame per step, ``duration_ms`` each, the last held
     three times as long; needs Pillow). ``options`` go to :func:`to_dot`.
 
+    Bounded: one frame per node, at most ``max_frames`` of them, and at most
+    ``max_bytes`` written in all, estimated from one drawing of the graph
+    before anything else is done; beyond, :class:`GraphTooLargeError` says
+    how large the export would be and what to do instead.
+
     This performs backward on the graph itself: afterwards every ``grad`` is
     what ``root.backward()`` gives (leaf gradients accumulate). Returns the
     paths of the step images, in order, then the GIF's.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"export_steps needs a Value, got {type(root).__name__}")
+        raise WrongTypeError(f"export_steps needs a Value, got {type(root).__name__}")
     if fmt not in _EXPORT_FORMATS:
-        raise ValueError(f"export_steps: fmt must be one of {', '.join(_EXPORT_FORMATS)}; got {fmt!r}")
+        raise InvalidArgumentError(
+            f"export_steps: fmt must be one of {', '.join(_EXPORT_FORMATS)}; got {fmt!r}"
+        )
     if isinstance(duration_ms, bool) or not isinstance(duration_ms, int) or duration_ms <= 0:
-        raise ValueError(f"export_steps: duration_ms must be a positive whole number, got {duration_ms!r}")
+        raise InvalidArgumentError(
+            f"export_steps: duration_ms must be a positive whole number, got {duration_ms!r}"
+        )
     if "step" in options:
-        raise TypeError("export_steps draws every step itself; do not pass step=")
+        raise WrongTypeError("export_steps draws every step itself; do not pass step=")
+    max_frames = check_limit(max_frames, "max_frames")
+    max_bytes = check_limit(max_bytes, "max_bytes")
     # Everything that can be refused is refused before any gradient changes.
     image_module = _import_pillow() if gif else None
     if fmt != "dot" or gif:
@@ -302,6 +398,9 @@ def export_steps(
     order = topological_order(root)
     refuse_if_too_large(len(order), options.get("max_nodes", DEFAULT_MAX_NODES), "export_steps")
     to_dot(root, **options)  # checks the other options
+    if len(order) > max_frames:
+        refuse_over_budget(ExportBudget(len(order), 0, 0, 0, 0.0), max_frames, max_bytes)
+    refuse_over_budget(estimate_export(root, len(order), fmt, gif, options), max_frames, max_bytes)
 
     steps = list(backward_steps(root))
     target = Path(folder)
@@ -388,7 +487,7 @@ def step_through(root: Value, *, delay: float = 1.0, **options: Any) -> Any:
     arithmetic is shown.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"step_through needs a Value, got {type(root).__name__}")
+        raise WrongTypeError(f"step_through needs a Value, got {type(root).__name__}")
     order = topological_order(root)
     refuse_if_too_large(len(order), options.get("max_nodes", DEFAULT_MAX_NODES), "step_through")
     to_dot(root, **options)  # checks the options before any gradient changes
@@ -432,4 +531,14 @@ def _animate_in_place(frames: list[_StepFrame], delay: float) -> None:
             handle.update(frame)
 
 
-__all__ = ["Edge", "Step", "backward_steps", "export_steps", "step_through"]
+__all__ = [
+    "DEFAULT_MAX_EXPORT_BYTES",
+    "DEFAULT_MAX_FRAMES",
+    "Edge",
+    "ExportBudget",
+    "Step",
+    "backward_steps",
+    "estimate_export",
+    "export_steps",
+    "step_through",
+]

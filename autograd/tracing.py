@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from autograd.errors import ChaingradError
+from autograd.errors import ChaingradError, WrongTypeError
 from autograd.graph import topological_order
 from autograd.value import Value, is_grad_enabled
 
@@ -66,7 +66,7 @@ def trace(
         )
     out = f(*leaves)
     if not isinstance(out, Value):
-        raise TypeError(
+        raise WrongTypeError(
             f"compile needs f to return one Value (a scalar, such as a loss), got {type(out).__name__} "
             f"{out!r:.60}; for several outputs, compile each or their sum"
         )

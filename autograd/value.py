@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from autograd.errors import DomainError, InfiniteDerivativeError
+from autograd.errors import DomainError, InfiniteDerivativeError, InvalidArgumentError, WrongTypeError
 
 if TYPE_CHECKING:
     from autograd.rules import Op
@@ -63,7 +63,7 @@ class set_grad_enabled:
 
     def __init__(self, mode: bool) -> None:
         if not isinstance(mode, bool):
-            raise TypeError(f"set_grad_enabled takes True or False, got {mode!r:.40}")
+            raise WrongTypeError(f"set_grad_enabled takes True or False, got {mode!r:.40}")
         self.mode = mode
         self._tokens: list[object] = []
 
@@ -142,16 +142,16 @@ def to_float(x: Any, what: str = "Value") -> float:
         except OverflowError:
             raise DomainError(f"{what}: {x!r} is too large to be a float") from None
     elif isinstance(x, (str, bytes)):
-        raise TypeError(f"{what} needs a number, got the string {x!r}; convert it with float() first")
+        raise WrongTypeError(f"{what} needs a number, got the string {x!r}; convert it with float() first")
     elif x is None:
-        raise TypeError(f"{what} needs a number, got None")
+        raise WrongTypeError(f"{what} needs a number, got None")
     elif isinstance(x, numbers.Complex):
-        raise TypeError(f"{what} needs a real number, got the complex number {x!r}")
+        raise WrongTypeError(f"{what} needs a real number, got the complex number {x!r}")
     else:
         kind = type(x).__name__
-        raise TypeError(f"{what} needs a real number (int, float, NumPy scalar), got {kind} {x!r:.60}")
+        raise WrongTypeError(f"{what} needs a real number (int, float, NumPy scalar), got {kind} {x!r:.60}")
     if result - result != 0.0:
-        raise DomainError(f"{what} needs a finite number, got {result!r}")
+        raise InvalidArgumentError(f"{what} needs a finite number, got {result!r}")
     return result
 
 
@@ -225,7 +225,7 @@ class Value:
 
     def __init__(self, data: Any, label: str = "") -> None:
         if not isinstance(label, str):
-            raise TypeError(f"label must be a string, got {type(label).__name__} {label!r:.60}")
+            raise WrongTypeError(f"label must be a string, got {type(label).__name__} {label!r:.60}")
         self.data = to_float(data)
         self.grad = 0.0
         self.label = label
@@ -251,7 +251,7 @@ class Value:
         return format(self.data, spec) if spec else repr(self)
 
     def __bool__(self) -> bool:
-        raise TypeError(
+        raise WrongTypeError(
             "the truth value of a Value is ambiguous; compare its number instead, e.g. `v.data > 0`"
         )
 
@@ -491,7 +491,7 @@ def apply_variadic(op: Op, inputs: tuple[Value, ...]) -> Value:
 def _as_values(values: Iterable[Any], who: str) -> tuple[Value, ...]:
     inputs = tuple(v if isinstance(v, Value) else constant(v) for v in values)
     if not inputs:
-        raise ValueError(f"{who} of no values: give at least one")
+        raise InvalidArgumentError(f"{who} of no values: give at least one")
     return inputs
 
 
@@ -517,7 +517,9 @@ def linear(weights: Sequence[Any], inputs: Sequence[Any], bias: Any) -> Value:
     ∂z/∂w_i = x_i, ∂z/∂x_i = w_i, ∂z/∂b = 1.
     """
     if len(weights) != len(inputs):
-        raise ValueError(f"linear: {len(weights)} weights but {len(inputs)} inputs; they must match")
+        raise InvalidArgumentError(
+            f"linear: {len(weights)} weights but {len(inputs)} inputs; they must match"
+        )
     if not weights:
-        raise ValueError("linear: give at least one weight and input")
+        raise InvalidArgumentError("linear: give at least one weight and input")
     return apply_variadic(OPS["linear"], _as_values((*weights, *inputs, bias), "linear"))

@@ -16,7 +16,8 @@ the graph read like the hand derivations of the seeds.
 
 Modules: :mod:`nn.layers` (Neuron, Layer, MLP), :mod:`nn.regression`,
 :mod:`nn.activations`, :mod:`nn.init`, :mod:`nn.losses`, :mod:`nn.optim`,
-:mod:`nn.datasets`, :mod:`nn.training` (fit), :mod:`nn.evaluation`
+:mod:`nn.datasets`, :mod:`nn.training` (fit), :mod:`nn.validation` (the
+data checks fit makes first), :mod:`nn.evaluation`
 (predict, accuracy, decision_grid), :mod:`nn.serialization` (save, load),
 :mod:`nn.torch_bridge` (to_torch).
 """

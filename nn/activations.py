@@ -16,8 +16,10 @@ rule (σ'(z) = σ(z)(1 - σ(z)), tanh'(z) = 1 - tanh²(z), ...):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from autograd import Value
+from autograd.errors import InvalidArgumentError, WrongTypeError
 
 ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "linear")
 """The names a Neuron, Layer or MLP accepts (``None`` means ``"linear"``)."""
@@ -34,7 +36,7 @@ def check_activation(activation: str | None) -> str | None:
     if activation is None:
         return None
     if not isinstance(activation, str):
-        raise TypeError(
+        raise WrongTypeError(
             f"activation must be a name such as 'tanh' (or None), got {type(activation).__name__} "
             f"{activation!r:.60}"
         )
@@ -43,23 +45,47 @@ def check_activation(activation: str | None) -> str | None:
         return None
     if name in ACTIVATIONS:
         return name
-    raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)} or None")
+    raise InvalidArgumentError(
+        f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)} or None"
+    )
 
 
 def check_slope(slope: float) -> float:
     """leaky_relu's slope as a finite float."""
     if isinstance(slope, bool) or not isinstance(slope, (int, float)):
-        raise TypeError(f"slope must be a number, got {type(slope).__name__} {slope!r:.60}")
+        raise WrongTypeError(f"slope must be a number, got {type(slope).__name__} {slope!r:.60}")
     slope = float(slope)
     if slope - slope != 0.0:
-        raise ValueError(f"slope must be finite, got {slope!r}")
+        raise InvalidArgumentError(f"slope must be finite, got {slope!r}")
     return slope
 
 
-def activation_function(
-    activation: str | None, slope: float = DEFAULT_SLOPE
-) -> Callable[[Value], Value] | None:
-    """The Value method that applies ``activation`` (``None`` for linear: no node).
+@dataclass(frozen=True)
+class Activation:
+    """An activation as data: the name of a Value method (and leaky_relu's slope).
+
+    Calling it applies that op, ``Activation("tanh")(z)`` is ``z.tanh()``. It is a
+    plain object rather than a lambda, so models that hold one can be
+    deep-copied, pickled and sent to other processes.
+    """
+
+    name: str
+    slope: float = DEFAULT_SLOPE
+
+    def __call__(self, z: Value) -> Value:
+        if self.name == "leaky_relu":
+            return z.leaky_relu(self.slope)
+        method: Callable[[], Value] = getattr(z, self.name)
+        return method()
+
+    def __repr__(self) -> str:
+        if self.name == "leaky_relu":
+            return f"Activation({self.name!r}, slope={self.slope!r})"
+        return f"Activation({self.name!r})"
+
+
+def activation_function(activation: str | None, slope: float = DEFAULT_SLOPE) -> Activation | None:
+    """The :class:`Activation` that applies ``activation`` (``None`` for linear: no node).
 
     ``prelu`` has a learned input of its own, so a Neuron applies it itself.
     """
@@ -67,11 +93,8 @@ def activation_function(
     if name is None:
         return None
     if name == "prelu":
-        raise ValueError("prelu needs its learned α: a Neuron applies it with z.prelu(alpha)")
-    if name == "leaky_relu":
-        s = check_slope(slope)
-        return lambda z: z.leaky_relu(s)
-    return getattr(Value, name)
+        raise InvalidArgumentError("prelu needs its learned α: a Neuron applies it with z.prelu(alpha)")
+    return Activation(name, check_slope(slope) if name == "leaky_relu" else DEFAULT_SLOPE)
 
 
-__all__ = ["ACTIVATIONS", "DEFAULT_SLOPE", "activation_function", "check_activation"]
+__all__ = ["ACTIVATIONS", "DEFAULT_SLOPE", "Activation", "activation_function", "check_activation"]

@@ -23,6 +23,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from autograd.errors import InvalidArgumentError
 from nn.init import Seed, make_rng
 
 Data = tuple[list[list[float]], list[Any]]
@@ -30,13 +31,13 @@ Data = tuple[list[list[float]], list[Any]]
 
 def _count(n: Any, what: str = "n") -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n!r:.60}")
+        raise InvalidArgumentError(f"{what} must be a positive int, got {n!r:.60}")
     return int(n)
 
 
 def _scale(x: Any, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not (0.0 <= float(x) < math.inf):
-        raise ValueError(f"{what} must be a finite number >= 0, got {x!r:.60}")
+        raise InvalidArgumentError(f"{what} must be a finite number >= 0, got {x!r:.60}")
     return float(x)
 
 
@@ -84,7 +85,7 @@ def circles(
     noise = _scale(noise, "noise")
     factor = _scale(factor, "factor")
     if not 0.0 < factor < 1.0:
-        raise ValueError(f"factor (the inner radius) must be between 0 and 1, got {factor!r}")
+        raise InvalidArgumentError(f"factor (the inner radius) must be between 0 and 1, got {factor!r}")
     rng = make_rng(seed)
     n_outer = n // 2
     n_inner = n - n_outer
@@ -138,7 +139,9 @@ def blobs(
         centers = [[float(x) for x in c] for c in centers]
         k = len(centers)
         if not k or any(len(c) != len(centers[0]) or not c for c in centers):
-            raise ValueError("centers must be a non-empty list of points with the same number of features")
+            raise InvalidArgumentError(
+                "centers must be a non-empty list of points with the same number of features"
+            )
     labels = [i % k for i in range(n)]
     points = [[x + rng.gauss(0.0, std) for x in centers[c]] for c in labels]
     return _finish(points, labels, rng, shuffle)
@@ -167,7 +170,7 @@ def linear(
         weights = [float(w) for w in weights]
         nin = len(weights)
         if not nin:
-            raise ValueError("weights must hold at least one number")
+            raise InvalidArgumentError("weights must hold at least one number")
     bias = float(bias)
     X: list[list[float]] = []
     y: list[float] = []

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from autograd import Value, no_grad
+from autograd.errors import InvalidArgumentError
 from nn.plotting import new_axes
 
 
@@ -66,18 +67,18 @@ def accuracy(predictions: Sequence[Any], targets: Sequence[Any], threshold: floa
     0.6666666666666666
     """
     if len(predictions) != len(targets):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"accuracy: {len(predictions)} predictions but {len(targets)} targets; they must match"
         )
     if not predictions:
-        raise ValueError("accuracy: no predictions")
+        raise InvalidArgumentError("accuracy: no predictions")
     classes = predicted_classes(predictions, threshold)
     wanted = [_number(t) for t in targets]
     multiclass = any(_is_row(p) and len(p) > 1 for p in predictions)
     if not multiclass:
         if any(t not in (-1.0, 0.0, 1.0) for t in wanted):
             bad = next(t for t in wanted if t not in (-1.0, 0.0, 1.0))
-            raise ValueError(f"accuracy: target {bad!r}; binary targets are 0/1 or -1/+1")
+            raise InvalidArgumentError(f"accuracy: target {bad!r}; binary targets are 0/1 or -1/+1")
         wanted = [1.0 if t > 0.0 else 0.0 for t in wanted]
     return sum(c == t for c, t in zip(classes, wanted)) / len(classes)
 
@@ -157,11 +158,13 @@ def decision_grid(
         plt.contourf(xs, ys, grid)
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-        raise ValueError(f"steps must be an int >= 2, got {steps!r:.60}")
+        raise InvalidArgumentError(f"steps must be an int >= 2, got {steps!r:.60}")
     if not X:
-        raise ValueError("decision_grid needs the data X to choose the range")
+        raise InvalidArgumentError("decision_grid needs the data X to choose the range")
     if any(len(p) != 2 for p in X):
-        raise ValueError("decision_grid draws models of two features: every point of X needs 2 numbers")
+        raise InvalidArgumentError(
+            "decision_grid draws models of two features: every point of X needs 2 numbers"
+        )
     lows = [min(p[d] for p in X) - margin for d in (0, 1)]
     highs = [max(p[d] for p in X) + margin for d in (0, 1)]
     xs, ys = ([lo + (hi - lo) * i / (steps - 1) for i in range(steps)] for lo, hi in zip(lows, highs))

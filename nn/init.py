@@ -28,6 +28,8 @@ import math
 import random
 from collections.abc import Callable
 
+from autograd.errors import InvalidArgumentError, WrongTypeError
+
 Initializer = Callable[[int, int, random.Random], float]
 """Draws one weight: ``init(fan_in, fan_out, rng) -> float``."""
 
@@ -43,7 +45,7 @@ def make_rng(seed: Seed) -> random.Random:
     if seed is None:
         return random.Random()
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(
+        raise WrongTypeError(
             f"seed must be an int, a random.Random or None, got {type(seed).__name__} {seed!r:.60}"
         )
     return random.Random(seed)
@@ -102,19 +104,19 @@ def get_initializer(init: str | Initializer) -> Initializer:
         try:
             return INITIALIZERS[init.lower()]
         except KeyError:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"unknown initialiser {init!r}; choose one of {', '.join(INITIALIZERS)}"
             ) from None
     if callable(init):
         return init
-    raise TypeError(f"init must be a name such as 'xavier_uniform' or a function, got {init!r:.60}")
+    raise WrongTypeError(f"init must be a name such as 'xavier_uniform' or a function, got {init!r:.60}")
 
 
 def draw(init: str | Initializer, fan_in: int, fan_out: int, rng: random.Random) -> float:
     """One weight from ``init``, checked to be a finite number."""
     value = get_initializer(init)(fan_in, fan_out, rng)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value - value != 0.0:
-        raise ValueError(f"initialiser {init!r} returned {value!r}; it must return a finite number")
+        raise InvalidArgumentError(f"initialiser {init!r} returned {value!r}; it must return a finite number")
     return float(value)
 
 

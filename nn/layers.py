@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from autograd import Parameter, Value, linear
+from autograd.errors import InvalidArgumentError, WrongTypeError
 from nn.activations import DEFAULT_SLOPE, activation_function, check_activation, check_slope
 from nn.init import Initializer, Seed, draw, make_rng
 from nn.module import Module
@@ -29,9 +30,9 @@ from nn.module import Module
 def check_count(n: Any, what: str) -> int:
     """A positive int (a number of inputs or neurons), or a clear error."""
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{what} must be a positive int, got {type(n).__name__} {n!r:.60}")
+        raise WrongTypeError(f"{what} must be a positive int, got {type(n).__name__} {n!r:.60}")
     if n < 1:
-        raise ValueError(f"{what} must be at least 1, got {n}")
+        raise InvalidArgumentError(f"{what} must be at least 1, got {n}")
     return int(n)
 
 
@@ -45,15 +46,17 @@ def as_inputs(x: Any, nin: int, who: str) -> list[Value]:
     if isinstance(x, (Value, numbers.Real)):
         x = [x]
     elif isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
-        raise TypeError(f"{who} takes a list of {nin} numbers or Values, got {type(x).__name__} {x!r:.60}")
+        raise WrongTypeError(
+            f"{who} takes a list of {nin} numbers or Values, got {type(x).__name__} {x!r:.60}"
+        )
     if len(x) != nin:
-        raise ValueError(f"{who} takes {nin} inputs, got {len(x)}")
+        raise InvalidArgumentError(f"{who} takes {nin} inputs, got {len(x)}")
     return [xi if isinstance(xi, Value) else Value(xi, label=f"x{i}") for i, xi in enumerate(x, 1)]
 
 
 def _scope(name: str) -> str:
     if not isinstance(name, str):
-        raise TypeError(f"name must be a string, got {type(name).__name__} {name!r:.60}")
+        raise WrongTypeError(f"name must be a string, got {type(name).__name__} {name!r:.60}")
     return f"{name}." if name else ""
 
 
@@ -102,11 +105,8 @@ class Neuron(Module):
         self.b = Parameter(draw(bias_init, self.nin, fan_out, rng), label=f"{scope}b")
         # pReLU learns its slope α: a parameter of this neuron, starting at `slope`
         self.alpha = Parameter(self.slope, label=f"{scope}alpha") if self.activation == "prelu" else None
-        if self.alpha is not None:
-            alpha = self.alpha
-            self._activate: Any = lambda z: z.prelu(alpha)
-        else:
-            self._activate = activation_function(self.activation, self.slope)
+        # data, not a closure: a model must deep-copy and pickle (α is read from self.alpha)
+        self._activate = None if self.alpha is not None else activation_function(self.activation, self.slope)
         self._z_label = scope + self.PRE_ACTIVATION_LABEL
         self._out_label = scope + self.OUTPUT_LABEL
 
@@ -118,9 +118,12 @@ class Neuron(Module):
         """:meth:`forward` on inputs already checked by :func:`as_inputs`."""
         z = linear(self.w, xs, self.b)
         z.label = self._z_label
-        if self._activate is None:
+        if self.alpha is not None:
+            h = z.prelu(self.alpha)
+        elif self._activate is not None:
+            h = self._activate(z)
+        else:
             return z
-        h = self._activate(z)
         h.label = self._out_label
         return h
 
@@ -237,9 +240,11 @@ class MLP(Module):
     ) -> None:
         self.nin = check_count(nin, "nin (the number of inputs)")
         if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
-            raise TypeError(f"sizes must be a list of layer sizes such as [16, 16, 1], got {sizes!r:.60}")
+            raise WrongTypeError(
+                f"sizes must be a list of layer sizes such as [16, 16, 1], got {sizes!r:.60}"
+            )
         if not sizes:
-            raise ValueError("sizes is empty: give at least one layer size, e.g. [1]")
+            raise InvalidArgumentError("sizes is empty: give at least one layer size, e.g. [1]")
         self.sizes = [check_count(n, f"layer size {i}") for i, n in enumerate(sizes, 1)]
         self.activation = check_activation(activation)
         self.output_activation = check_activation(output_activation)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autograd import DomainError, Value, constant, logsumexp, sum_values
+from autograd.errors import ChaingradError, InvalidArgumentError, WrongTypeError
 
 LOSS_LABEL = "L"
 
@@ -47,7 +48,7 @@ def _as_list(x: Any, what: str, who: str) -> list[Any]:
     if _is_scalar(x):
         return [x]
     if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
-        raise TypeError(
+        raise WrongTypeError(
             f"{who}: {what} must be a list of numbers or Values, got {type(x).__name__} {x!r:.60}"
         )
     return list(x)
@@ -58,7 +59,7 @@ def _as_value(x: Any, where: str, who: str) -> Value:
         return x
     try:
         return constant(x)
-    except (TypeError, ValueError) as exc:
+    except ChaingradError as exc:  # the same kind of error, saying where
         raise type(exc)(f"{who}: {where}: {exc}") from None
 
 
@@ -72,9 +73,9 @@ def _pairs(predictions: Any, targets: Any, who: str) -> tuple[list[Value], list[
     ps = _as_list(predictions, "predictions", who)
     ts = _as_list(targets, "targets", who)
     if len(ps) != len(ts):
-        raise ValueError(f"{who}: {len(ps)} predictions but {len(ts)} targets; they must match")
+        raise InvalidArgumentError(f"{who}: {len(ps)} predictions but {len(ts)} targets; they must match")
     if not ps:
-        raise ValueError(f"{who}: no predictions; give at least one")
+        raise InvalidArgumentError(f"{who}: no predictions; give at least one")
     flat_p: list[Value] = []
     flat_t: list[Any] = []
     for i, (p, t) in enumerate(zip(ps, ts)):
@@ -86,12 +87,16 @@ def _pairs(predictions: Any, targets: Any, who: str) -> tuple[list[Value], list[
         t_row = _as_list(t, f"target {i}", who)
         if _is_scalar(p) or _is_scalar(t):
             one, other = ("prediction", "target") if _is_scalar(p) else ("target", "prediction")
-            raise ValueError(f"{who}: sample {i}: the {one} is one number but the {other} is a list")
+            raise InvalidArgumentError(
+                f"{who}: sample {i}: the {one} is one number but the {other} is a list"
+            )
         if len(p_row) != len(t_row):
-            raise ValueError(f"{who}: sample {i} has {len(p_row)} outputs but its target has {len(t_row)}")
+            raise InvalidArgumentError(
+                f"{who}: sample {i} has {len(p_row)} outputs but its target has {len(t_row)}"
+            )
         for j, (pj, tj) in enumerate(zip(p_row, t_row)):
             if not _is_scalar(pj) or not _is_scalar(tj):
-                raise TypeError(f"{who}: sample {i}, output {j}: expected numbers or Values")
+                raise WrongTypeError(f"{who}: sample {i}, output {j}: expected numbers or Values")
             flat_p.append(_as_value(pj, f"prediction {i}, output {j}", who))
             flat_t.append(_target(tj, f"target {i}, output {j}", who))
     return flat_p, flat_t, len(ps)
@@ -102,10 +107,10 @@ def _target(t: Any, where: str, who: str) -> Any:
     if isinstance(t, Value):
         return t
     if not isinstance(t, numbers.Real):
-        raise TypeError(f"{who}: {where} must be a number or a Value, got {type(t).__name__} {t!r:.60}")
+        raise WrongTypeError(f"{who}: {where} must be a number or a Value, got {type(t).__name__} {t!r:.60}")
     number = float(t)
     if number - number != 0.0:
-        raise ValueError(f"{who}: {where} is {number!r}; targets must be finite")
+        raise InvalidArgumentError(f"{who}: {where} is {number!r}; targets must be finite")
     return number
 
 
@@ -163,7 +168,7 @@ def half_sse(predictions: Any, targets: Any) -> Value:
 def _check_probability_target(t: Any, where: str, who: str) -> None:
     y = _data(t)
     if not 0.0 <= y <= 1.0:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"{who}: {where} is {y!r}; targets are probabilities in [0, 1] (labels 0 and 1). "
             "For labels -1/+1 use hinge."
         )
@@ -188,7 +193,7 @@ def binary_cross_entropy(predictions: Any, targets: Any, eps: float | None = Non
     if eps is not None:
         eps = float(eps)
         if not 0.0 < eps < 0.5:
-            raise ValueError(f"{who}: eps must be between 0 and 0.5, got {eps!r}")
+            raise InvalidArgumentError(f"{who}: eps must be between 0 and 0.5, got {eps!r}")
     terms: list[Value] = []
     for i, (p, t) in enumerate(zip(ps, ts)):
         _check_probability_target(t, f"target {i}", who)
@@ -233,12 +238,16 @@ def binary_cross_entropy_with_logits(predictions: Any, targets: Any) -> Value:
 
 def _class_index(c: Any, k: int, where: str, who: str) -> int:
     if isinstance(c, (Value, bool)) or not isinstance(c, numbers.Real):
-        raise TypeError(f"{who}: {where} must be a class index (an int), got {type(c).__name__} {c!r:.60}")
+        raise WrongTypeError(
+            f"{who}: {where} must be a class index (an int), got {type(c).__name__} {c!r:.60}"
+        )
     if c != int(c):
-        raise ValueError(f"{who}: {where} is {c!r}; a class index must be a whole number")
+        raise InvalidArgumentError(f"{who}: {where} is {c!r}; a class index must be a whole number")
     index = int(c)
     if not 0 <= index < k:
-        raise ValueError(f"{who}: {where} is {index}, but there are {k} classes (indices 0 to {k - 1})")
+        raise InvalidArgumentError(
+            f"{who}: {where} is {index}, but there are {k} classes (indices 0 to {k - 1})"
+        )
     return index
 
 
@@ -260,9 +269,11 @@ def cross_entropy(logits: Any, classes: Any) -> Value:
     else:
         cs = _as_list(classes, "classes", who)
     if len(rows) != len(cs):
-        raise ValueError(f"{who}: {len(rows)} samples of logits but {len(cs)} classes; they must match")
+        raise InvalidArgumentError(
+            f"{who}: {len(rows)} samples of logits but {len(cs)} classes; they must match"
+        )
     if not rows:
-        raise ValueError(f"{who}: no predictions; give at least one")
+        raise InvalidArgumentError(f"{who}: no predictions; give at least one")
     k = -1
     terms: list[Value] = []
     for i, (row, c) in enumerate(zip(rows, cs)):
@@ -270,9 +281,11 @@ def cross_entropy(logits: Any, classes: Any) -> Value:
         if k == -1:
             k = len(zs)
             if k == 0:
-                raise ValueError(f"{who}: sample 0 has no logits")
+                raise InvalidArgumentError(f"{who}: sample 0 has no logits")
         elif len(zs) != k:
-            raise ValueError(f"{who}: sample {i} has {len(zs)} logits but sample 0 has {k}; they must match")
+            raise InvalidArgumentError(
+                f"{who}: sample {i} has {len(zs)} logits but sample 0 has {k}; they must match"
+            )
         index = _class_index(c, k, f"class {i}", who)
         terms.append(logsumexp(zs) - zs[index])
     return _labelled(sum_values(terms) / len(rows))
@@ -290,9 +303,11 @@ def hinge(predictions: Any, targets: Any) -> Value:
     labels = [_data(t) for t in ts]
     if any(y not in (-1.0, 0.0, 1.0) for y in labels):
         bad = next(y for y in labels if y not in (-1.0, 0.0, 1.0))
-        raise ValueError(f"{who}: label {bad!r}; labels must be -1 or +1 (or 0 and 1, with 0 read as -1)")
+        raise InvalidArgumentError(
+            f"{who}: label {bad!r}; labels must be -1 or +1 (or 0 and 1, with 0 read as -1)"
+        )
     if 0.0 in labels and -1.0 in labels:
-        raise ValueError(f"{who}: labels mix 0 and -1; use -1/+1 or 0/1")
+        raise InvalidArgumentError(f"{who}: labels mix 0 and -1; use -1/+1 or 0/1")
     signs = [1.0 if y > 0.0 else -1.0 for y in labels]
     return _labelled(sum_values([(1.0 - s * y).relu() for s, y in zip(ss, signs)]) / len(ss))
 
@@ -337,10 +352,10 @@ def get_loss(loss: str | Callable[..., Value]) -> Callable[..., Value]:
         try:
             return LOSSES[loss]
         except KeyError:
-            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}") from None
+            raise InvalidArgumentError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}") from None
     if callable(loss):
         return loss
-    raise TypeError(f"loss must be a loss function or its name, got {loss!r:.60}")
+    raise WrongTypeError(f"loss must be a loss function or its name, got {loss!r:.60}")
 
 
 def loss_info(loss: Callable[..., Value]) -> LossInfo | None:

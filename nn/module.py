@@ -15,6 +15,7 @@ from typing import Any
 
 from autograd import Parameter
 from autograd import zero_grad as _zero_grads
+from autograd.errors import InvalidArgumentError, NotDefinedError
 
 
 class Module:
@@ -35,7 +36,7 @@ class Module:
 
     def forward(self, x: Any) -> Any:
         """The model's output for the input ``x`` (built as a graph of Values)."""
-        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
+        raise NotDefinedError(f"{type(self).__name__} must define forward(x)")
 
     def children(self) -> list[Module]:
         """The modules this one is made of (an MLP's layers, a layer's neurons)."""
@@ -87,7 +88,9 @@ class Module:
         state: dict[str, float] = {}
         for name, p in self.named_parameters():
             if name in state:
-                raise ValueError(f"two parameters are both named {name!r}; names must be unique to save them")
+                raise InvalidArgumentError(
+                    f"two parameters are both named {name!r}; names must be unique to save them"
+                )
             state[name] = p.data
         return state
 
@@ -108,7 +111,7 @@ class Module:
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this architecture (JSON-ready)."""
-        raise NotImplementedError(f"{type(self).__name__} does not describe its architecture")
+        raise NotDefinedError(f"{type(self).__name__} does not describe its architecture")
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the architecture and the weights to a JSON file (see :func:`nn.save`)."""

@@ -17,19 +17,24 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from autograd import DomainError, Value, no_grad
+from autograd import Value, no_grad
 from autograd import zero_grad as _zero_grads
+from autograd.errors import InvalidArgumentError, NonFiniteUpdateError, NotDefinedError, WrongTypeError
 
 Schedule = Callable[[int], float]
 
 
 def _check_rate(x: Any, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise TypeError(f"{what} must be a number, got {type(x).__name__} {x!r:.60}")
+        raise WrongTypeError(f"{what} must be a number, got {type(x).__name__} {x!r:.60}")
     x = float(x)
     if not (x >= 0.0 and x - x == 0.0):
-        raise ValueError(f"{what} must be a finite number >= 0, got {x!r}")
+        raise InvalidArgumentError(f"{what} must be a finite number >= 0, got {x!r}")
     return x
+
+
+def _name(p: Value) -> str:
+    return repr(p.label) if p.label else "an unlabelled parameter"
 
 
 def _check_parameters(params: Iterable[Value]) -> list[Value]:
@@ -38,12 +43,12 @@ def _check_parameters(params: Iterable[Value]) -> list[Value]:
     unique: dict[int, Value] = {}
     for p in params:
         if not isinstance(p, Value):
-            raise TypeError(
+            raise WrongTypeError(
                 f"an optimizer updates Values (model.parameters()), got {type(p).__name__} {p!r:.60}"
             )
         unique.setdefault(id(p), p)
     if not unique:
-        raise ValueError("the optimizer got no parameters to update")
+        raise InvalidArgumentError("the optimizer got no parameters to update")
     return list(unique.values())
 
 
@@ -54,7 +59,9 @@ class Optimizer:
         self.params = _check_parameters(params)
         self.lr = _check_rate(lr, "lr")
         if lr_schedule is not None and not callable(lr_schedule):
-            raise TypeError(f"lr_schedule must be a function of the step number, got {lr_schedule!r:.60}")
+            raise WrongTypeError(
+                f"lr_schedule must be a function of the step number, got {lr_schedule!r:.60}"
+            )
         self.lr_schedule = lr_schedule
         self.step_count = 0
         """How many updates :meth:`step` has made."""
@@ -72,18 +79,20 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter in place (``p.data``), under ``no_grad``.
 
-        The new numbers are all computed first; if any is not finite (the
-        learning rate is too large and the weights blew up),
-        :class:`autograd.DomainError` names the parameter and nothing changes.
+        The new numbers, and the optimizer's running averages, are all
+        computed first; if any is not finite (the learning rate is too large
+        and the weights blew up, or a gradient so large that its square
+        overflows), :class:`autograd.NonFiniteUpdateError` names the parameter
+        and nothing changes. (PyTorch would go on with inf or NaN weights, or,
+        for Adam, silently stop updating that parameter.)
         """
         lr = self.current_lr()
         with no_grad():
             new_data, commit = self._updates(lr)
         for p, x in zip(self.params, new_data):
             if x - x != 0.0:
-                name = repr(p.label) if p.label else "a parameter"
-                raise DomainError(
-                    f"{type(self).__name__} step {self.step_count}: {name} would become {x!r} "
+                raise NonFiniteUpdateError(
+                    f"{type(self).__name__} step {self.step_count}: {_name(p)} would become {x!r} "
                     f"(grad {p.grad!r}, lr {lr!r}); try a smaller learning rate"
                 )
         for p, x in zip(self.params, new_data):
@@ -91,9 +100,22 @@ class Optimizer:
         commit()
         self.step_count += 1
 
+    def _refuse_non_finite(self, state: list[float], what: str, consequence: str) -> None:
+        """Raise NonFiniteUpdateError if a running average in ``state`` overflowed."""
+        total = sum(state)
+        if total - total == 0.0:
+            return
+        for p, x in zip(self.params, state):
+            if x - x != 0.0:
+                raise NonFiniteUpdateError(
+                    f"{type(self).__name__} step {self.step_count}: the {what} of {_name(p)} became {x!r} "
+                    f"(grad {p.grad!r}); {consequence}. The gradients are exploding: lower the learning "
+                    "rate, scale the inputs, or clip the gradients"
+                )
+
     def _updates(self, lr: float) -> tuple[list[float], Callable[[], None]]:
         """The new value of each parameter, and a function that stores the new state."""
-        raise NotImplementedError
+        raise NotDefinedError(f"{type(self).__name__} must define _updates(lr)")
 
     def _gradient(self, p: Value, weight_decay: float) -> float:
         """g = ∂L/∂θ + λθ: weight decay is an L2 penalty ½λθ² added to the loss."""
@@ -131,6 +153,7 @@ class SGD(Optimizer):
             return [p.data - lr * g for p, g in zip(self.params, grads)], lambda: None
         mu = self.momentum
         velocity = grads if self.velocity is None else [mu * v + g for v, g in zip(self.velocity, grads)]
+        self._refuse_non_finite(velocity, "momentum buffer v", "every later update would be inf or NaN")
 
         def commit() -> None:
             self.velocity = velocity
@@ -168,13 +191,13 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(params, lr, lr_schedule)
         if len(betas) != 2:
-            raise ValueError(f"betas must be two numbers (β1, β2), got {betas!r}")
+            raise InvalidArgumentError(f"betas must be two numbers (β1, β2), got {betas!r}")
         self.betas = (_check_rate(betas[0], "β1"), _check_rate(betas[1], "β2"))
         if not all(b < 1.0 for b in self.betas):
-            raise ValueError(f"betas must be below 1, got {betas!r}")
+            raise InvalidArgumentError(f"betas must be below 1, got {betas!r}")
         self.eps = _check_rate(eps, "eps")
         if self.eps == 0.0:
-            raise ValueError("eps must be > 0 (it keeps the step finite where v is 0)")
+            raise InvalidArgumentError("eps must be > 0 (it keeps the step finite where v is 0)")
         self.weight_decay = _check_rate(weight_decay, "weight_decay")
         self.m = [0.0] * len(self.params)
         """First moments m, one per parameter."""
@@ -187,6 +210,12 @@ class Adam(Optimizer):
         grads = [self._gradient(p, self.weight_decay) for p in self.params]
         m = [beta1 * m + (1.0 - beta1) * g for m, g in zip(self.m, grads)]
         v = [beta2 * v + (1.0 - beta2) * g * g for v, g in zip(self.v, grads)]
+        self._refuse_non_finite(m, "running average of the gradient m", "its updates would be NaN")
+        self._refuse_non_finite(
+            v,
+            "running average of the squared gradient v",
+            "its step m̂/(√v̂ + ε) would be 0 from now on, so it would silently stop learning",
+        )
         step_size = lr / (1.0 - beta1**t)
         root_correction = math.sqrt(1.0 - beta2**t)
         new = [

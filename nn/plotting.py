@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from autograd.errors import MissingPackageError
+
 
 def new_axes(ax: Any = None) -> tuple[Any, Any]:
     """``(figure, ax)``: ``(None, ax)`` if the caller gave ``ax``, else a new Figure and its Axes.
@@ -20,7 +22,7 @@ def new_axes(ax: Any = None) -> tuple[Any, Any]:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ModuleNotFoundError(
+        raise MissingPackageError(
             "plotting needs matplotlib, which is not installed: pip install matplotlib", name="matplotlib"
         ) from None
     figure = Figure(figsize=(6, 4))

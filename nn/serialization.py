@@ -12,10 +12,19 @@ A model file looks like::
 
 * The numbers round-trip exactly: JSON holds each float as its shortest
   ``repr``, which reads back as the very same float.
-* Writing is atomic: the text goes to a temporary file in the same folder,
-  is flushed to disk (fsync), and only then renamed over the target
-  (``os.replace``). A crash at any moment leaves either the old file or the
-  new one, never half of one, and no temporary file behind.
+* Writing is atomic (:func:`autograd.files.write_atomically`): the text goes
+  to a temporary file in the same folder, is flushed to disk (fsync), and only
+  then renamed over the target (``os.replace``). A crash at any moment leaves
+  either the old file or the new one, never half of one. A new file gets the
+  permissions the umask gives (as ``open`` would), a file that exists keeps
+  its own, and a symbolic link stays a link: the file it points to is
+  replaced. A temporary file left by a save that was killed is removed by the
+  next save to the same file.
+* Reading is bounded before anything is built: only a regular file (a FIFO,
+  ``/dev/zero`` or a folder is refused at once, without reading), at most
+  :data:`MAX_FILE_BYTES` bytes, JSON nested at most :data:`MAX_DEPTH` levels,
+  and an architecture whose parameter count, computed from the config alone,
+  equals the number of parameters the file lists.
 * Reading checks everything before touching a model: valid JSON, the format
   name and version, the architecture, the parameter names (no missing, no
   extra), and that every number is finite. Any problem raises
@@ -25,19 +34,26 @@ A model file looks like::
 
 from __future__ import annotations
 
-import contextlib
+import inspect
 import itertools
 import json
 import numbers
 import os
 import stat
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from autograd.errors import ModelFileError
-from nn.layers import MLP, Layer, Neuron
+from autograd.errors import (
+    ChaingradError,
+    InvalidArgumentError,
+    MissingFolderError,
+    ModelFileError,
+    ModelFileNotFoundError,
+    WrongTypeError,
+)
+from autograd.files import describe_kind, write_atomically
+from nn.activations import check_activation, check_slope
+from nn.layers import MLP, Layer, Neuron, check_count
 from nn.module import Module
 from nn.regression import LinearRegression, LogisticRegression
 
@@ -49,6 +65,14 @@ MODEL_CLASSES: dict[str, type[Module]] = {
 }
 """The models a file can hold, by the name stored in its ``"model"`` field."""
 
+MAX_FILE_BYTES = 16 * 2**20
+"""The largest model file :func:`load` reads (16 MiB, about 400,000 parameters);
+pass ``max_bytes=`` to read a larger one."""
+
+MAX_DEPTH = 10
+"""How deeply the JSON of a model file may nest (a model file nests 3 levels)."""
+
+_MAX_DIGITS = 400  # digits in one JSON number: more is damage (Python refuses ints over 4300)
 _MAX_LISTED = 5
 
 
@@ -98,10 +122,38 @@ def _reject_constant(name: str) -> Any:
     raise ModelFileError(f"the file holds {name}, which is not a finite number")
 
 
+def _bounded_number(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        if len(text) > _MAX_DIGITS:
+            raise ModelFileError(f"the file holds a number written with {len(text):,} characters")
+        return kind(text)
+
+    return parse
+
+
+def _depth(doc: Any) -> int:
+    """How many levels of lists and objects nest in ``doc`` (walked with a stack)."""
+    deepest = 0
+    stack = [(doc, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            if level <= MAX_DEPTH:
+                stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def _parse(text: str, source: str) -> dict[str, Any]:
     """The JSON document of a model file, with its envelope checked."""
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_int=_bounded_number(int),
+            parse_float=_bounded_number(float),
+        )
     except json.JSONDecodeError as exc:
         raise ModelFileError(
             f"{source} is not valid JSON (truncated or corrupted?): {exc.msg} at line {exc.lineno}, "
@@ -110,7 +162,14 @@ def _parse(text: str, source: str) -> dict[str, Any]:
     except ModelFileError as exc:
         raise ModelFileError(f"{source}: {exc}") from None
     except RecursionError:
-        raise ModelFileError(f"{source} is nested too deeply to be a model file") from None
+        raise ModelFileError(
+            f"{source} is nested too deeply to be a model file (more than {MAX_DEPTH} levels)"
+        ) from None
+    if _depth(doc) > MAX_DEPTH:
+        raise ModelFileError(
+            f"{source} is nested too deeply to be a model file (more than {MAX_DEPTH} levels; "
+            "a model file has 3)"
+        )
     if not isinstance(doc, dict):
         raise ModelFileError(
             f"{source} does not hold a model: expected a JSON object, got {type(doc).__name__}"
@@ -140,45 +199,144 @@ def _parse(text: str, source: str) -> dict[str, Any]:
     return doc
 
 
-def _expected_count(model: str, config: dict[str, Any]) -> int | None:
-    """How many parameters ``config`` describes, computed without building it
-    (so a damaged file cannot make us build a huge model); None if unclear."""
+def _arguments(name: str, config: dict[str, Any], source: str) -> dict[str, Any]:
+    """The constructor arguments ``config`` stands for, defaults filled in from
+    the constructor itself (so a setting left out means what it means in code)."""
+    signature = inspect.signature(MODEL_CLASSES[name].__init__)
+    accepted = {
+        key: p.default
+        for key, p in signature.parameters.items()
+        if key != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    unknown = [key for key in config if key not in accepted]
+    if unknown:
+        raise ModelFileError(
+            f"{source}: the architecture {name} {config!r:.120} is invalid: unknown setting "
+            f"{_names([str(k) for k in unknown])}; {name} takes {', '.join(accepted)}"
+        )
+    required = [key for key, default in accepted.items() if default is inspect.Parameter.empty]
+    missing = [key for key in required if key not in config]
+    if missing:
+        raise ModelFileError(f"{source}: the architecture {name} is missing {_names(missing)}")
+    return {**accepted, **config}
 
-    def per_neuron(nin: int, activation: Any) -> int:  # weights, bias, and pReLU's learned α
-        return nin + 1 + (activation == "prelu")
+
+def parameter_count(name: str, config: dict[str, Any], source: str = "config") -> int:
+    """How many parameters the model ``name`` built from ``config`` has, computed
+    without building it, so a damaged file cannot make us build a huge model.
+
+    Each neuron has nin weights, a bias, and for pReLU a learned α. Raises
+    ModelFileError when ``config`` does not describe a valid architecture.
+    """
+    arguments = _arguments(name, config, source)
+    cls = MODEL_CLASSES[name]
+
+    def per_neuron(nin: int, activation: Any) -> int:
+        return nin + 1 + (check_activation(activation) == "prelu")
 
     try:
-        if model == "MLP":
-            widths = [config["nin"], *config["sizes"]]
+        for key in ("activation", "output_activation"):
+            if key in arguments:  # checked even where no layer uses it: the file must make sense
+                check_activation(arguments[key])
+        if "slope" in arguments:
+            check_slope(arguments["slope"])
+        nin = check_count(arguments["nin"], "nin")
+        if cls is MLP:
+            sizes = arguments["sizes"]
+            if not isinstance(sizes, list) or not sizes:
+                raise InvalidArgumentError(
+                    f"sizes must be a non-empty list of layer sizes, got {sizes!r:.60}"
+                )
+            widths = [nin, *(check_count(n, f"layer size {i}") for i, n in enumerate(sizes, 1))]
             last = len(widths) - 2
             return sum(
-                per_neuron(a, config["output_activation"] if i == last else config["activation"]) * b
+                per_neuron(a, arguments["output_activation" if i == last else "activation"]) * b
                 for i, (a, b) in enumerate(itertools.pairwise(widths))
             )
-        if model == "Layer":
-            return per_neuron(config["nin"], config["activation"]) * config["nout"]
-        return per_neuron(config["nin"], config.get("activation"))
-    except (KeyError, TypeError):
-        return None
+        if cls is Layer:
+            return per_neuron(nin, arguments["activation"]) * check_count(arguments["nout"], "nout")
+        if cls is Neuron:
+            return per_neuron(nin, arguments["activation"])
+        return nin + 1  # logistic and linear regression: one neuron, no learned slope
+    except ChaingradError as exc:
+        raise ModelFileError(f"{source}: the architecture {name} {config!r:.120} is invalid: {exc}") from None
 
 
 def _build(doc: dict[str, Any], source: str) -> Module:
     name, config, parameters = doc["model"], doc["config"], doc["parameters"]
-    expected = _expected_count(name, config)
-    if expected is not None and expected != len(parameters):
+    expected = parameter_count(name, config, source)
+    if expected != len(parameters):
         raise ModelFileError(
-            f"{source}: the architecture {name} {config!r:.120} has {expected} parameters "
-            f"but the file lists {len(parameters)}"
+            f"{source}: the architecture {name} {config!r:.120} has {expected:,} parameters "
+            f"but the file lists {len(parameters):,}"
         )
     try:
         return MODEL_CLASSES[name](**config)
-    except (TypeError, ValueError) as exc:
+    except (ChaingradError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{source}: the architecture {name} {config!r:.120} is invalid: {exc}") from None
 
 
-def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], str]:
+def _read_bytes(source: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``, or ModelFileError.
+
+    The file is opened without blocking (a FIFO would wait for a writer) and
+    checked with fstat before a byte is read; reading stops after ``max_bytes``
+    (files in /proc report a size of 0).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(source, flags)
+    except FileNotFoundError:
+        raise ModelFileNotFoundError(f"{source}: no such file") from None
+    except OSError as exc:
+        raise ModelFileError(f"{source} cannot be read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFileError(
+                f"{source} is {describe_kind(info.st_mode)}, not a regular file; a model file is a "
+                "regular file written by save()"
+            )
+        if info.st_size > max_bytes:
+            raise ModelFileError(
+                f"{source} is {info.st_size:,} bytes, more than max_bytes={max_bytes:,}; a model file "
+                "that large is damaged, or pass a larger max_bytes= to load it"
+            )
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            try:
+                chunk = os.read(fd, min(2**20, max_bytes + 1 - total))
+            except OSError as exc:
+                raise ModelFileError(f"{source} cannot be read: {exc.strerror or exc}") from None
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                raise ModelFileError(
+                    f"{source} holds more than max_bytes={max_bytes:,} bytes; a model file that large "
+                    "is damaged, or pass a larger max_bytes= to load it"
+                )
+    finally:
+        os.close(fd)
+
+
+def _check_max_bytes(max_bytes: Any) -> int:
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int):
+        raise WrongTypeError(f"max_bytes must be an int, got {type(max_bytes).__name__} {max_bytes!r:.60}")
+    if max_bytes < 1:
+        raise InvalidArgumentError(f"max_bytes must be at least 1, got {max_bytes}")
+    return max_bytes
+
+
+def _read(path: str | os.PathLike[str], max_bytes: int) -> tuple[dict[str, Any], str]:
+    if not isinstance(path, (str, os.PathLike)):
+        raise WrongTypeError(f"a model file path must be a str or a Path, got {type(path).__name__}")
     source = os.fspath(path)
-    raw = Path(source).read_bytes()
+    if not isinstance(source, str):
+        raise WrongTypeError(f"a model file path must be a str or a Path, got {source!r:.60}")
+    raw = _read_bytes(source, _check_max_bytes(max_bytes))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -193,7 +351,7 @@ def model_document(model: Module) -> dict[str, Any]:
     """The JSON document :func:`save` writes for ``model``."""
     name = type(model).__name__
     if MODEL_CLASSES.get(name) is not type(model):
-        raise TypeError(f"cannot save a {name}: files hold one of {', '.join(MODEL_CLASSES)}")
+        raise WrongTypeError(f"cannot save a {name}: files hold one of {', '.join(MODEL_CLASSES)}")
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -204,52 +362,39 @@ def model_document(model: Module) -> dict[str, Any]:
 
 
 def save(model: Module, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` (architecture and weights) to the JSON file ``path``, atomically."""
+    """Write ``model`` (architecture and weights) to the JSON file ``path``, atomically.
+
+    See the module's notes: the old file or the new one survives any crash,
+    the umask and an existing file's permissions are respected, a symbolic
+    link is written through, and a temporary file that a killed save left
+    behind is removed.
+    """
     doc = model_document(model)
-    target = Path(path)
-    folder = target.parent
-    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    text = json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    folder = os.path.dirname(os.path.realpath(os.fspath(path)))
+    if not os.path.isdir(folder):
+        raise MissingFolderError(f"save: the folder {folder!r} does not exist; create it first")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(doc, handle, indent=2, allow_nan=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _sync_folder(folder)
+        write_atomically(path, text.encode("utf-8"))
+    except InvalidArgumentError as exc:
+        raise ModelFileError(f"save: {exc}") from None
 
 
-def _sync_folder(folder: Path) -> None:
-    """Flush the rename itself to disk (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def load(path: str | os.PathLike[str]) -> Module:
+def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Module:
     """Rebuild the model saved in ``path`` (an MLP, a Layer, a Neuron, a
-    LogisticRegression or a LinearRegression) with its weights."""
-    doc, source = _read(path)
+    LogisticRegression or a LinearRegression) with its weights.
+
+    Files larger than ``max_bytes`` are refused before they are read.
+    """
+    doc, source = _read(path, max_bytes)
     model = _build(doc, source)
     _assign(model, check_state_dict(model, doc["parameters"], source))
     return model
 
 
-def load_into(model: Module, path: str | os.PathLike[str]) -> None:
+def load_into(model: Module, path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> None:
     """Read the weights in ``path`` into ``model``, which must have the same architecture."""
-    doc, source = _read(path)
+    doc, source = _read(path, max_bytes)
     name = type(model).__name__
     if doc["model"] != name or doc["config"] != model.config():
         raise ModelFileError(
@@ -265,4 +410,15 @@ def _assign(model: Module, numbers_: dict[str, float]) -> None:
         p.data = numbers_[name]
 
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MODEL_CLASSES", "check_state_dict", "load", "load_into", "save"]
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MODEL_CLASSES",
+    "check_state_dict",
+    "load",
+    "load_into",
+    "parameter_count",
+    "save",
+]

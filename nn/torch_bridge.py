@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from autograd.errors import MissingPackageError, WrongTypeError
 from nn.module import Module
 
 
@@ -22,7 +23,7 @@ def _import_torch() -> Any:
     try:
         import torch
     except ImportError:
-        raise ModuleNotFoundError(
+        raise MissingPackageError(
             "model.to_torch() needs PyTorch, which is not installed: pip install torch", name="torch"
         ) from None
     return torch
@@ -45,7 +46,7 @@ def to_torch(model: Module) -> Any:
     """The ``torch.nn.Sequential`` (float64) equivalent to ``model``, with its weights copied."""
     layers_of = getattr(model, "torch_layers", None)
     if layers_of is None:
-        raise TypeError(
+        raise WrongTypeError(
             f"{type(model).__name__} has no PyTorch equivalent (it does not define torch_layers())"
         )
     torch = _import_torch()

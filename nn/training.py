@@ -28,11 +28,12 @@ from typing import Any
 
 import autograd
 from autograd import Value, zero_grad
-from autograd.errors import ChaingradError
+from autograd.errors import ChaingradError, DataError, InvalidArgumentError, WrongTypeError
 from nn.evaluation import predicted_classes
 from nn.losses import get_loss, loss_info
 from nn.optim import SGD, Optimizer
 from nn.plotting import new_axes
+from nn.validation import check_data, check_with_the_model
 
 
 @dataclass
@@ -156,8 +157,14 @@ def _progress(epochs: int, enabled: bool) -> Any:
 def _check_positive_int(x: Any, what: str, allow_zero: bool = False) -> int:
     low = 0 if allow_zero else 1
     if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < low:
-        raise ValueError(f"{what} must be an int >= {low}, got {x!r:.60}")
+        raise InvalidArgumentError(f"{what} must be an int >= {low}, got {x!r:.60}")
     return int(x)
+
+
+def _model_inputs(model: Any) -> int | None:
+    """How many features ``model`` takes, if it says (an nn model's ``nin``)."""
+    nin = getattr(model, "nin", None)
+    return nin if isinstance(nin, int) and not isinstance(nin, bool) else None
 
 
 def fit(
@@ -193,26 +200,32 @@ def fit(
     probability, a logit or a margin: see :func:`nn.losses.loss_info`), or when
     a regression loss is trained on 0/1 or -1/+1 labels.
 
+    All of the data is checked before the first update (:mod:`nn.validation`):
+    shapes, types and finite numbers, then the model on every sample and the
+    loss on all of them, without recording graphs. A problem anywhere raises
+    :class:`autograd.DataError` (or :class:`autograd.DataTypeError`) naming the
+    sample, and the model is left as it was.
+
     ``compile=True`` traces one sample's loss once with :func:`autograd.compile`
     and trains on the generated straight-line code (batched over NumPy arrays
     when NumPy is installed): the same updates, the same losses to rounding,
-    a fraction of the time. See :class:`CompiledTrainer` for how.
+    a fraction of the time. Every sample is first checked to build the traced
+    graph; see :class:`CompiledTrainer` for how.
     """
-    n = len(X)
-    if n != len(y):
-        raise ValueError(f"fit: {n} inputs in X but {len(y)} targets in y; they must match")
-    if n == 0:
-        raise ValueError("fit: no data (X is empty)")
     epochs = _check_positive_int(epochs, "epochs", allow_zero=True)
-    size = n if batch_size is None else min(_check_positive_int(batch_size, "batch_size"), n)
+    chosen_size = None if batch_size is None else _check_positive_int(batch_size, "batch_size")
     loss_fn = get_loss(loss)
     info = loss_info(loss_fn)
+    # every sample is checked before the first update: all of the data trains, or none of it
+    n = check_data(X, y, _model_inputs(model), numeric_targets=info is not None)
+    size = n if chosen_size is None else min(chosen_size, n)
     divide_by_batch = info is not None and info.reduction == "sum"
     threshold = _accuracy_threshold(info.output if info else None, y)
     if optimizer is None:
         if not hasattr(model, "parameters"):
-            raise TypeError("fit: give an optimizer, or a model with .parameters() for the default SGD")
+            raise WrongTypeError("fit: give an optimizer, or a model with .parameters() for the default SGD")
         optimizer = SGD(model.parameters(), lr=0.1)
+    check_with_the_model(model, X, y, loss_fn)
     if hasattr(model, "train"):
         model.train()
 
@@ -241,8 +254,8 @@ def fit(
                     continue
                 predictions = [model(X[i]) for i in batch]
                 batch_loss = loss_fn(predictions, targets)
-                if not isinstance(batch_loss, Value):
-                    raise TypeError(f"fit: the loss returned {type(batch_loss).__name__}, not a Value")
+                if not isinstance(batch_loss, Value):  # a loss that changed its mind since the data check
+                    raise WrongTypeError(f"fit: the loss returned {type(batch_loss).__name__}, not a Value")
                 if divide_by_batch:
                     batch_loss = batch_loss / len(batch)
                 optimizer.zero_grad()
@@ -275,26 +288,30 @@ class CompiledTrainer:
       a constant. A loss may treat labels differently (a class index picks a
       logit; hinge reads 0 as -1), and each graph is then exactly that loss.
 
-    Each graph is checked against the engine on five samples spread over the
-    data before training
-    (a model or loss whose graph depends on the data cannot be compiled
-    faithfully: that is reported, and compile=False is the way). Predictions
-    for the accuracy come from forward-only compiled graphs of the model's
-    outputs. The batch loss is the mean of the per-sample losses, as in
-    :func:`fit`; so is its gradient.
+    Compiled code follows the graph it was traced from. So before training,
+    every sample is run on the engine once more and its graph compared with
+    the traced one, node by node (:meth:`autograd.CompiledGraph.check_shape`);
+    a model or loss that branches on the data (a Python ``if`` on ``.data``)
+    builds another graph for some sample, and that sample is named in a
+    :class:`autograd.TraceMismatchError` (use compile=False). A few samples
+    are also compared number by number. What no check before training can
+    see is a branch on a value that training changes (``if prediction.data
+    > 0``): the engine (compile=False) is the way for such models.
+
+    Predictions for the accuracy come from forward-only compiled graphs of
+    the model's outputs. The batch loss is the mean of the per-sample losses,
+    as in :func:`fit`; so is its gradient.
     """
 
     max_classes = 64
 
     def __init__(self, model: Any, X: Sequence[Any], y: Sequence[Any], loss_fn: Any, info: Any) -> None:
         if not hasattr(model, "parameters"):
-            raise TypeError("fit(compile=True) needs a model with .parameters() (an nn.Module)")
+            raise WrongTypeError("fit(compile=True) needs a model with .parameters() (an nn.Module)")
         self.params = model.parameters()
-        self.X = [[_feature(v) for v in x] for x in X]
-        self.y = list(y)
+        self.X = [[_feature(v) for v in _row(X[i])] for i in range(len(X))]  # checked by fit already
+        self.y = [y[i] for i in range(len(y))]
         self.nin = len(self.X[0])
-        if any(len(x) != self.nin for x in self.X):
-            raise ValueError("fit(compile=True): every sample of X needs the same number of features")
         try:
             import numpy  # noqa: F401
         except ImportError:
@@ -307,7 +324,7 @@ class CompiledTrainer:
         if self.by_target:
             keys = sorted({_target_key(t) for t in self.y})
             if len(keys) > self.max_classes:
-                raise ValueError(
+                raise DataError(
                     f"fit(compile=True): {len(keys)} different targets for a classification loss; "
                     f"at most {self.max_classes} classes are compiled (use compile=False)"
                 )
@@ -324,28 +341,34 @@ class CompiledTrainer:
             for k in range(self.n_outputs)
         ]
 
+    def _arguments(self, i: int, key: Any) -> list[float]:
+        return self.X[i] if key is not None else [*self.X[i], _target_number(self.y[i])]
+
     def _compile_loss(self, model: Any, loss_fn: Any, key: Any, samples: list[int]) -> Any:
         nin = self.nin
         if key is None:
-            example = [*self.X[samples[0]], _target_number(self.y[samples[0]])]
             graph = autograd.compile(
-                lambda *a: loss_fn([model(list(a[:nin]))], [a[nin]]), *example, params=self.params
+                lambda *a: loss_fn([model(list(a[:nin]))], [a[nin]]),
+                *self._arguments(samples[0], key),
+                params=self.params,
             )
         else:
             target = self.y[samples[0]]
-            example = self.X[samples[0]]
             graph = autograd.compile(
-                lambda *a: loss_fn([model(list(a))], [target]), *example, params=self.params
+                lambda *a: loss_fn([model(list(a))], [target]), *self.X[samples[0]], params=self.params
             )
         spread = sorted({samples[(len(samples) - 1) * k // 4] for k in range(5)})
-        for i in spread:
-            args = self.X[i] if key is not None else [*self.X[i], _target_number(self.y[i])]
+        for i in samples:
             try:
-                graph.check(*args)
+                if i in spread:  # the numbers too, on a few samples
+                    graph.check(*self._arguments(i, key))
+                else:
+                    graph.check_shape(*self._arguments(i, key))
             except ChaingradError as exc:
-                raise ChaingradError(
-                    f"fit(compile=True): the loss of sample {i} does not follow the traced graph, so this "
-                    f"model and loss cannot be compiled faithfully (use compile=False): {exc}"
+                raise autograd.TraceMismatchError(
+                    f"fit(compile=True): sample {i} does not follow the graph traced from sample "
+                    f"{samples[0]}, so this model and loss cannot be compiled faithfully (use "
+                    f"compile=False): {exc}"
                 ) from None
         return graph
 
@@ -377,6 +400,11 @@ def _feature(v: Any) -> float:
     return v.data if isinstance(v, Value) else float(v)
 
 
+def _row(x: Any) -> Sequence[Any]:
+    """A sample as a list of features (a single number is one feature)."""
+    return [x] if isinstance(x, (Value, numbers.Real)) else x
+
+
 def _outputs(out: Any) -> list[Any]:
     return out if isinstance(out, list) else [out]
 
@@ -394,7 +422,9 @@ def _target_number(t: Any) -> float:
     if isinstance(t, Value):
         return t.data
     if not isinstance(t, numbers.Real):
-        raise TypeError(f"fit(compile=True): a regression target must be a number, got {type(t).__name__}")
+        raise WrongTypeError(
+            f"fit(compile=True): a regression target must be a number, got {type(t).__name__}"
+        )
     return float(t)
 
 

@@ -7,7 +7,7 @@ import pytest
 from torch_or_skip import torch
 
 import nn
-from autograd import DomainError, Parameter, Value
+from autograd import DomainError, NonFiniteUpdateError, Parameter, Value
 
 STEPS = 6
 
@@ -153,3 +153,52 @@ def test_a_schedule_returning_nonsense_is_explained():
 def test_reprs():
     assert repr(nn.SGD([Value(1.0)], lr=0.1)).startswith("SGD(1 parameters, lr=0.1")
     assert "betas=(0.9, 0.999)" in repr(nn.Adam([Value(1.0)]))
+
+
+# -- non-finite state: refused, never a silent freeze ------------------------------------
+
+
+def test_adam_refuses_a_second_moment_that_overflows_instead_of_freezing():
+    """g = 1e200 makes g² = inf: Adam's step would be m/√inf = 0 and w would stop learning."""
+    w, b = Parameter(0.5, label="L1.N0.w1"), Parameter(0.1, label="L1.N0.b")
+    opt = nn.Adam([w, b], lr=0.01)
+    w.grad, b.grad = 1e200, 0.5
+    with pytest.raises(
+        NonFiniteUpdateError,
+        match=r"Adam step 0: the running average of the squared gradient v of 'L1.N0.w1' became inf",
+    ) as caught:
+        opt.step()
+    assert isinstance(caught.value, DomainError) and isinstance(caught.value, ValueError)
+    assert "stop learning" in str(caught.value)
+    assert (w.data, b.data) == (0.5, 0.1)
+    assert opt.step_count == 0 and opt.v == [0.0, 0.0] and opt.m == [0.0, 0.0]
+
+
+def test_adam_refuses_when_the_moments_overflow_over_several_steps():
+    """(1 - β2)·g·g is finite for g = 1e155, but v grows towards g² = 1e310 and overflows."""
+    w = Parameter(0.0, label="w")
+    opt = nn.Adam([w], lr=0.01)
+    steps = 0
+    with pytest.raises(NonFiniteUpdateError, match=r"squared gradient v of 'w' became inf"):
+        for steps in range(1, 100):  # noqa: B007 - read after the loop
+            w.grad = 1e155
+            opt.step()
+    assert 1 < steps < 100 and opt.step_count == steps - 1
+    assert all(math.isfinite(v) for v in opt.v) and math.isfinite(w.data)
+
+
+def test_sgd_refuses_a_momentum_buffer_that_overflows():
+    w = Parameter(1.0, label="w")
+    opt = nn.SGD([w], lr=0.0, momentum=1.0)  # lr 0: w itself would stay finite
+    w.grad = 1e308
+    opt.step()
+    with pytest.raises(NonFiniteUpdateError, match=r"SGD step 1: the momentum buffer v of 'w' became inf"):
+        opt.step()
+    assert opt.step_count == 1 and w.data == 1.0
+
+
+def test_sgd_non_finite_update_is_a_named_error():
+    w = Parameter(1.0, label="w")
+    w.grad = 1e300
+    with pytest.raises(NonFiniteUpdateError, match="'w' would become -inf"):
+        nn.SGD([w], lr=1e10).step()

@@ -221,17 +221,26 @@ def test_only_known_models_can_be_saved(tmp_path):
 
 
 def crash_scenarios():
-    def half_written_dump(doc, handle, **kwargs):
-        handle.write(json.dumps(doc)[:40])
+    real_write = os.write
+
+    def half_written(fd, data):
+        real_write(fd, bytes(data[:40]))
         raise KeyboardInterrupt("power cut")
+
+    def failing_fsync(fd):
+        raise OSError("I/O error")
 
     def failing_replace(src, dst):
         raise OSError("disk full")
 
-    return {"json.dump": (json, "dump", half_written_dump), "os.replace": (os, "replace", failing_replace)}
+    return {
+        "os.write": (os, "write", half_written),
+        "os.fsync": (os, "fsync", failing_fsync),
+        "os.replace": (os, "replace", failing_replace),
+    }
 
 
-@pytest.mark.parametrize("where", ["json.dump", "os.replace"])
+@pytest.mark.parametrize("where", ["os.write", "os.fsync", "os.replace"])
 def test_a_crash_during_save_leaves_the_old_file_and_no_temporary(where, tmp_path, monkeypatch):
     path = tmp_path / "model.json"
     old = nn.MLP(2, [2, 1], seed=0)

@@ -72,7 +72,8 @@ def test_batch_size_gives_ceil_n_over_k_updates_per_epoch(batch_size, per_epoch)
     history = nn.fit(model, X, y, spy_loss, optimizer, epochs=3, batch_size=batch_size, progress=False)
     assert optimizer.calls == history.updates == 3 * per_epoch
     k = 10 if batch_size is None else min(batch_size, 10)
-    assert sizes == [min(k, 10 - start) for start in range(0, 10, k)] * 3
+    # first the data check: the loss on all 10 samples at once, before any update
+    assert sizes == [10] + [min(k, 10 - start) for start in range(0, 10, k)] * 3
     assert len(history.loss) == history.epochs == 3
 
 
@@ -87,7 +88,9 @@ def test_every_epoch_is_one_shuffled_pass_over_the_data():
 
     weight = nn.Neuron(1).w[0]
     nn.fit(model, X, y, "mse", nn.SGD([weight], lr=0.0), epochs=3, batch_size=3, progress=False)
-    epochs = [seen[0:8], seen[8:16], seen[16:24]]
+    assert seen[:8] == list(range(8))  # the data check visits every sample once, in order
+    epochs = [seen[8:16], seen[16:24], seen[24:32]]
+    assert len(seen) == 32
     assert all(sorted(e) == list(range(8)) for e in epochs)
     assert len({tuple(e) for e in epochs}) > 1  # reshuffled
 
