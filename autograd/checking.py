@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import inspect
 import math
+import random
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from autograd.explaining import LabelError, describe_labels, find_node
 from autograd.graph import grad, topological_order
 from autograd.naming import node_names
 from autograd.parsing import Source
+from autograd.replaying import OutsideDomain, Replay
 from autograd.value import Value, is_grad_enabled, no_grad, to_float
 
 # -- numeric gradients ---------------------------------------------------------------
@@ -159,6 +161,8 @@ class GradReport:
     title: str = "check_grads"
     reference: str = "numeric"
     """what the engine was compared with, the header of that column"""
+    subject: str = "argument"
+    """what each row is, the header of the first column"""
 
     @property
     def ok(self) -> bool:
@@ -180,7 +184,7 @@ class GradReport:
         return f"{self.title}: {verdict} ({rule}; atol={self.atol:g}, rtol={self.rtol:g})"
 
     def _cells(self) -> list[list[str]]:
-        header = ["argument", "engine", self.reference, "abs error", "rel error", "ok"]
+        header = [self.subject, "engine", self.reference, "abs error", "rel error", "ok"]
         body = [
             [
                 row.name,
@@ -205,7 +209,11 @@ class GradReport:
                 for c, (cell, w) in enumerate(zip(row, widths))
             ]
             lines.append("  ".join(padded).rstrip())
-        return "\n".join(lines)
+        return "\n".join([*lines, *self.notes()])
+
+    def notes(self) -> list[str]:
+        """Lines printed under the table."""
+        return []
 
     def __repr__(self) -> str:
         return str(self)
@@ -221,9 +229,10 @@ class GradReport:
                 for c, t in enumerate(texts)
             )
             body.append(f"<tr{style}>{tds}</tr>")
+        notes = "".join(f"<p>{html.escape(line)}</p>" for line in self.notes())
         return (
             f'<table class="chaingrad-gradreport"><caption>{html.escape(self.summary())}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}"
         )
 
 
@@ -303,23 +312,100 @@ def _non_negative(x: Any, what: str) -> float:
 # -- engine against a formula derived by hand -----------------------------------------
 
 
+@dataclass(frozen=True)
+class Counterexample:
+    """A point where a formula and the engine disagree."""
+
+    leaves: tuple[tuple[str, float], ...]
+    """the value of every leaf there, by name"""
+    engine: float
+    formula: float | None
+    """None where the formula itself cannot be computed"""
+    kinks: tuple[str, ...] = ()
+    """the nodes whose piecewise rule takes another branch there than at the graph's own point"""
+
+    def __str__(self) -> str:
+        where = ", ".join(f"{name} = {value:.6g}" for name, value in self.leaves)
+        formula = "undefined" if self.formula is None else f"{self.formula:.10g}"
+        text = f"counterexample: at {where}: engine {self.engine:.10g}, formula {formula}"
+        if self.kinks:
+            text += (
+                f" ({', '.join(self.kinks)} takes the other branch of its piecewise rule there than at "
+                "the graph's own point: a formula for one side of a kink does not hold on the other)"
+            )
+        return text
+
+
+@dataclass(frozen=True)
+class FormulaReport(GradReport):
+    """:func:`check_formula`'s verdict: one row per point checked, the graph's
+    own point first; ``counterexample`` names a point where they disagree."""
+
+    formula: str = ""
+    derivative: str = ""
+    skipped: int = 0
+    """random points outside the domain of the graph's ops, replaced by others"""
+    counterexample: Counterexample | None = None
+
+    @property
+    def agreed(self) -> int:
+        """The number of points where formula and engine agree."""
+        return sum(row.ok for row in self.rows)
+
+    def summary(self) -> str:
+        n = len(self.rows)
+        random = f"the graph's own and {n - 1} random ones" if n > 1 else "the graph's own only"
+        head = f"check_formula {self.derivative} = `{self.formula}`"
+        if self.ok:
+            verdict = f"agrees at all {n} points ({random})"
+        else:
+            verdict = f"MISMATCH at {n - self.agreed} of {n} points ({random})"
+            if self.rows[0].ok:
+                verdict += "; at the graph's own point they agree only by coincidence"
+        rule = f"ok when |engine - formula| <= atol + rtol·|formula|; atol={self.atol:g}, rtol={self.rtol:g}"
+        return f"{head}: {verdict} ({rule})"
+
+    def notes(self) -> list[str]:
+        notes = [str(self.counterexample)] if self.counterexample else []
+        if self.skipped:
+            notes.append(f"({self.skipped} random points were outside the domain of the graph and replaced)")
+        return notes
+
+
+POINT_SCALE = 0.5
+"""Random points move each leaf x by about POINT_SCALE·max(1, |x|) (a normal draw)."""
+
+
 def check_formula(
     root: Value,
     wrt: Value | str,
     formula: str,
     *,
+    points: int = 10,
+    seed: int = 0,
     rtol: float = 1e-6,
     atol: float = 1e-9,
     raise_on_mismatch: bool = False,
-) -> GradReport:
-    """Compare a hand-derived formula for ∂root/∂wrt with the engine's gradient.
+) -> FormulaReport:
+    """Check a hand-derived formula for ∂root/∂wrt against the engine, at many points.
 
     ``formula`` is an expression (see :func:`autograd.parse`) whose names are
     labels of nodes in ``root``'s graph, e.g. ``"-(y - yhat) * yhat * (1 - yhat) * h1"``;
     each name stands for that node's number. Labels with a name scope work
-    too (``L1.N0.w1``). ``wrt`` is the node (or its label) to differentiate
-    with respect to. The engine's gradient comes from :func:`autograd.grad`,
-    so no ``.grad`` is changed.
+    too (``L1.N0.w1``), and an unlabelled node can be named as the tools name
+    it (``v7``). ``wrt`` is the node (or its label) to differentiate with
+    respect to.
+
+    One point proves little: at x = 1, ``3*x`` is the derivative of x³; at
+    a = 0, ``1/4`` is σ'(a). So besides the graph's own point the formula is
+    checked at ``points`` random points (``seed`` picks them): every leaf
+    moves by a normal draw of about half its size, every node is recomputed
+    with the op table, and the engine's gradient there is compared with the
+    formula's value there. A point outside the domain of the graph's ops is
+    replaced by another. Any disagreement makes ``ok`` False, and
+    :attr:`FormulaReport.counterexample` names the leaf values, the engine's
+    number and the formula's. Nothing in the graph changes: not a number,
+    not a gradient.
 
     Both sides are exact up to rounding, so the default tolerances are tight
     (rtol 1e-6, atol 1e-9): a wrong formula is off by far more.
@@ -331,18 +417,90 @@ def check_formula(
     if not isinstance(root, Value):
         raise WrongTypeError(f"check_formula needs a Value as root, got {type(root).__name__} {root!r:.60}")
     rtol, atol = _non_negative(rtol, "rtol"), _non_negative(atol, "atol")
+    if isinstance(points, bool) or not isinstance(points, int) or points < 0:
+        raise InvalidArgumentError(f"check_formula: points must be a whole number >= 0, got {points!r:.40}")
     order = topological_order(root)
     target = find_node(root, wrt, order)
-    tree = Source(formula).checked_tree(dotted_names=True)
+    try:
+        tree = Source(formula).checked_tree(dotted_names=True)
+    except ParseError as exc:
+        raise ParseError(f"in the formula: {exc}") from None
+    named = _formula_names(tree, order)
+    names = node_names(order)
+    derivative = f"∂{names[root]}/∂{names.get(target) or target.label or 'wrt'}"
 
-    by_label: dict[str, list[Value]] = {}
+    def formula_at(value_of: Any) -> float | None:
+        try:
+            with no_grad():
+                return float(tree.build(lambda name: Value(value_of(named[name]), label=name)).data)
+        except (DomainError, ArithmeticError):
+            return None
+
+    rows = [_formula_row("the graph's point", grad(root, target), formula_at(lambda n: n.data), rtol, atol)]
+    leaves = [node for node in order if not node.inputs and not node.is_constant]
+    rng = random.Random(seed)
+    skipped = 0
+    counterexample = None
+    original = Replay(order, {})
+    while len(rows) <= points and skipped < 20 * max(points, 1):
+        moved = {
+            leaf: leaf.data + POINT_SCALE * max(1.0, abs(leaf.data)) * rng.gauss(0.0, 1.0) for leaf in leaves
+        }
+        try:
+            replay = Replay(order, moved)
+            engine = replay.gradient(root, target)
+        except OutsideDomain:
+            skipped += 1
+            continue
+        value = formula_at(replay.value)
+        row = _formula_row(f"point {len(rows) + 1}", engine, value, rtol, atol)
+        rows.append(row)
+        if not row.ok and counterexample is None:
+            kinks = tuple(names[node] for node in order if replay.branches(node) != original.branches(node))
+            counterexample = Counterexample(
+                tuple((names[leaf], moved[leaf]) for leaf in leaves), engine, value, kinks
+            )
+    if counterexample is None and not rows[0].ok:
+        counterexample = Counterexample(
+            tuple((names[leaf], leaf.data) for leaf in leaves), rows[0].engine, formula_at(lambda n: n.data)
+        )
+    report = FormulaReport(
+        tuple(rows),
+        rtol,
+        atol,
+        title="check_formula",
+        reference="formula",
+        subject="point",
+        formula=formula.strip(),
+        derivative=derivative,
+        skipped=skipped,
+        counterexample=counterexample,
+    )
+    if raise_on_mismatch:
+        report.assert_ok()
+    return report
+
+
+def _formula_row(name: str, engine: float, formula: float | None, rtol: float, atol: float) -> GradRow:
+    if formula is None:
+        return GradRow(name, engine, math.nan, math.inf, math.inf, False)
+    return GradRow.compare(name, engine, formula, rtol=rtol, atol=atol)
+
+
+def _formula_names(tree: Any, order: list[Value]) -> dict[str, Value]:
+    """The node each name of a formula stands for: a label (compared as Python
+    reads names, NFKC), or for an unlabelled node the name the tools print."""
+    by_name: dict[str, list[Value]] = {}
     for node in order:
         if node.label:
-            by_label.setdefault(node.label, []).append(node)
+            by_name.setdefault(node.label, []).append(node)
             normalized = unicodedata.normalize("NFKC", node.label)
             if normalized != node.label:
-                by_label.setdefault(normalized, []).append(node)
-    unknown = [(name, where) for name, where in tree.names.items() if name not in by_label]
+                by_name.setdefault(normalized, []).append(node)
+    for node, name in node_names(order).items():
+        if not node.label and name not in by_name and name.isidentifier():
+            by_name[name] = [node]
+    unknown = [(name, where) for name, where in tree.names.items() if name not in by_name]
     if unknown:
         pieces = ", ".join(f"`{name}` at {where}" for name, where in unknown)
         dots = any("." in name for name, _ in unknown)
@@ -352,22 +510,20 @@ def check_formula(
             f"labels in the graph: {describe_labels(order)}"
         )
     for name in tree.names:
-        if len(by_label[name]) > 1:
+        if len(by_name[name]) > 1:
             raise LabelError(
-                f"the formula uses `{name}`, but {len(by_label[name])} nodes are labelled {name!r}; "
+                f"the formula uses `{name}`, but {len(by_name[name])} nodes are labelled {name!r}; "
                 "give the nodes different labels"
             )
-
-    with no_grad():
-        value = tree.build(lambda name: Value(by_label[name][0].data, label=name))
-    engine = grad(root, target)
-    names = node_names(order)
-    what = f"∂{names[root]}/∂{names.get(target) or target.label or 'wrt'}"
-    row = GradRow.compare(what, engine, value.data, rtol=rtol, atol=atol)
-    report = GradReport((row,), rtol, atol, title=f"check_formula `{formula.strip()}`", reference="formula")
-    if raise_on_mismatch:
-        report.assert_ok()
-    return report
+    return {name: by_name[name][0] for name in tree.names}
 
 
-__all__ = ["GradReport", "GradRow", "check_formula", "check_grads", "numeric_grad"]
+__all__ = [
+    "Counterexample",
+    "FormulaReport",
+    "GradReport",
+    "GradRow",
+    "check_formula",
+    "check_grads",
+    "numeric_grad",
+]

@@ -80,7 +80,7 @@ TABLE: tuple[Op, ...] = (
     op("softplus",   lambda x: softplus(x),                         lambda x: sigmoid(x)),
     op("relu",       lambda x: where(x > 0, x, 0),                  lambda x: where(x > 0, 1, 0)),
     op("leaky_relu", lambda x, slope: where(x > 0, x, slope * x),   lambda x, slope: where(x > 0, 1, slope),
-       params=("slope",)),
+       params=("slope",), defaults=(0.01,)),
     op("prelu",      lambda x, alpha: where(x > 0, x, alpha * x),   lambda x, alpha: (where(x > 0, 1, alpha),
                                                                                       where(x > 0, 0, x))),
     op("abs",        lambda x: abs(x),                              lambda x: where(x > 0, 1, where(x < 0, -1, 0))),

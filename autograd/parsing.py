@@ -6,14 +6,21 @@ a short whitelist before a single Value is made:
 
 * numbers (``2``, ``0.5``, ``1e-3``), names (``x1``, ``yhat``, ``ŷ``),
 * ``+ - * / **``, unary ``-`` and ``+``, parentheses,
-* calls by name to the engine's functions: ``exp log sqrt tanh sigmoid relu
-  abs sin cos`` and ``leaky_relu(x)`` or ``leaky_relu(x, slope)`` with a
-  number for the slope.
+* calls by name to every op of the table that has a name (``exp log sqrt
+  tanh sigmoid softplus relu abs sin cos``, ``leaky_relu(x)`` or
+  ``leaky_relu(x, slope)`` with a number for the slope, ``prelu(x, alpha)``,
+  ``logsumexp(a, b, c)``, and the ops you define with
+  :func:`autograd.define_op`),
+* ``where(condition, a, b)``: ``a`` where the comparison holds (``x > 0``,
+  ``x <= y``, ``x == 0``, ...), else ``b``; only the branch taken is computed.
+  This is how :func:`autograd.explain` writes the derivative of a piecewise
+  op (``where(z > 0, 1, 0)`` for relu).
 
-Everything else (attributes, indexing, keywords, comparisons, strings,
-lambdas, ...) is refused with a :class:`~autograd.errors.ParseError` that
-names the offending piece and its column. The text is never given to
-``eval``, ``exec`` or the bytecode compiler.
+Everything else (attributes, indexing, keywords, comparisons outside
+``where``, strings, lambdas, ...) is refused with a
+:class:`~autograd.errors.ParseError` that names the offending piece and its
+column. The text is never given to ``eval``, ``exec`` or the bytecode
+compiler.
 
 Limits keep hostile input from hanging or exhausting memory: the length of
 the text (:data:`MAX_LENGTH`), the nesting depth of the tree
@@ -36,7 +43,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from autograd.errors import ParseError, WrongTypeError
-from autograd.value import Value, constant, no_grad
+from autograd.rules import Op
+from autograd.value import OPS, Value, constant, no_grad
 
 MAX_LENGTH = 10_000
 """Longest text accepted, in characters."""
@@ -52,21 +60,26 @@ MAX_EXPONENT = 1e4
 MAX_DIGITS = 400
 """Longest run of digits accepted in one number (no float needs more)."""
 
-FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "softplus": Value.softplus,
-    "relu": Value.relu,
-    "abs": Value.abs,
-    "sin": Value.sin,
-    "cos": Value.cos,
-}
-"""The one-argument functions a text may call, by name."""
 
-_FUNCTION_NAMES = ", ".join([*sorted(FUNCTIONS), "leaky_relu"])
+def callable_ops() -> dict[str, Op]:
+    """The ops a text may call by name: every op of the table whose name is an
+    identifier (so ``exp``, ``tanh``, ``leaky_relu`` and the ops users define,
+    but not ``+`` or ``**``)."""
+    return {name: op for name, op in OPS.items() if name.isidentifier()}
+
+
+def _function_names() -> str:
+    return ", ".join([*sorted(callable_ops()), "where"])
+
+
+_COMPARE: dict[type, Callable[[float, float], bool]] = {
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
 
 _BINARY: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
     ast.Add: ("+", operator.add),
@@ -298,6 +311,7 @@ class CheckedTree:
         self.dotted_names = dotted_names
         self.names: dict[str, str] = {}
         self.numbers: dict[ast.AST, float] = {}
+        self._conditions: set[int] = set()  # the comparisons that are the first argument of a where()
         self._check()
 
     # -- checking ---------------------------------------------------------------
@@ -330,6 +344,8 @@ class CheckedTree:
             self.names.setdefault(dotted, source.where_node(node))
             return []
         if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.BitXor):
+                raise source.refuse("the operator `^` is not a power here (as in Python); write `**`", node)
             if type(node.op) not in _BINARY:
                 raise source.refuse(f"the operator `{_OPERATOR_SYMBOLS[type(node.op)]}` is not allowed", node)
             return [node.left, node.right]
@@ -339,28 +355,53 @@ class CheckedTree:
             return [node.operand]
         if isinstance(node, ast.Call):
             return self._check_call(node)
+        if isinstance(node, ast.Compare) and id(node) in self._conditions:
+            if len(node.ops) != 1:
+                raise source.refuse("compare two things at a time (no chains such as 0 < x < 1)", node)
+            return [node.left, *node.comparators]
         what = _REFUSED.get(type(node), f"this kind of expression ({type(node).__name__}) is")
         raise source.refuse(f"{what} not allowed", node)
 
     def _check_call(self, node: ast.Call) -> list[ast.AST]:
         source = self.source
         if not isinstance(node.func, ast.Name):
-            raise source.refuse(f"only the engine's functions can be called ({_FUNCTION_NAMES})", node)
+            raise source.refuse(f"only the engine's functions can be called ({_function_names()})", node)
         name = node.func.id
-        if name not in FUNCTIONS and name != "leaky_relu":
-            raise source.refuse(f"unknown function `{name}` (known: {_FUNCTION_NAMES})", node)
         if node.keywords:
             raise source.refuse("keyword arguments are not allowed", node.keywords[0])
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise source.refuse("a starred argument is not allowed", arg)
-        if name == "leaky_relu":
-            if len(node.args) not in (1, 2):
-                raise source.refuse(
-                    f"leaky_relu takes 1 or 2 arguments (x, slope), got {len(node.args)}", node
+        if name == "where":
+            if len(node.args) != 3:
+                raise source.refuse(f"where takes 3 arguments (condition, a, b), got {len(node.args)}", node)
+            if not isinstance(node.args[0], ast.Compare):
+                raise source.refuse("the condition of where must be a comparison such as x > 0", node.args[0])
+            self._conditions.add(id(node.args[0]))
+            return list(node.args)
+        op = callable_ops().get(name)
+        if op is None:
+            raise source.refuse(f"unknown function `{name}` (known: {_function_names()})", node)
+        given = len(node.args)
+        if op.variadic:
+            if given < 1:
+                raise source.refuse(f"{name} takes at least 1 argument", node)
+        else:
+            inputs, optional = len(op.inputs), len(op.param_defaults)
+            least, most = inputs + len(op.params) - optional, inputs + len(op.params)
+            if not least <= given <= most:
+                wanted = ", ".join([*op.inputs, *op.params])
+                count = (
+                    str(most)
+                    if least == most
+                    else f"{least} or {most}"
+                    if most - least == 1
+                    else f"{least} to {most}"
                 )
-        elif len(node.args) != 1:
-            raise source.refuse(f"{name} takes 1 argument, got {len(node.args)}", node)
+                plural = "s" if most != 1 else ""
+                raise source.refuse(
+                    f"{name} takes {count} argument{plural}, got {given}: {name}({wanted})", node
+                )
         return list(node.args)
 
     def _number(self, literal: ast.Constant) -> float:
@@ -395,19 +436,26 @@ class CheckedTree:
         in Python: so ``x ** (1/2)`` has a number exponent and ``2 * 3 * x``
         multiplies x by the constant 6.
         """
-        results: list[float | Value] = []
-        stack: list[tuple[ast.AST, bool]] = [(self.body, False)]
+        results: list[Any] = []
+        # (node, state): 0 not started, 1 operands on `results`, 2 the condition of a where decided
+        stack: list[tuple[ast.AST, int]] = [(self.body, 0)]
         while stack:
-            node, children_done = stack.pop()
+            node, state = stack.pop()
             if node in self.numbers:
                 results.append(self.numbers[node])
             elif isinstance(node, ast.Name):
                 results.append(leaf(node.id))
             elif isinstance(node, ast.Attribute):  # a dotted name (checked above)
                 results.append(leaf(self._dotted_name(node) or ""))
-            elif not children_done:
-                stack.append((node, True))
-                stack.extend((child, False) for child in reversed(_operands(node)))
+            elif _is_where(node) and state == 0:  # the condition first, then only the branch it picks
+                stack.append((node, 2))
+                stack.append((node.args[0], 0))  # type: ignore[attr-defined]
+            elif state == 2:
+                holds = results.pop()
+                stack.append((node.args[1] if holds else node.args[2], 0))  # type: ignore[attr-defined]
+            elif state == 0:
+                stack.append((node, 1))
+                stack.extend((child, 0) for child in reversed(_operands(node)))
             else:
                 count = len(_operands(node))
                 args = results[len(results) - count :]
@@ -416,8 +464,11 @@ class CheckedTree:
         (result,) = results
         return result if isinstance(result, Value) else constant(result)
 
-    def _apply(self, node: ast.AST, args: list[float | Value]) -> float | Value:
-        numbers_only = not any(isinstance(a, Value) for a in args)
+    def _apply(self, node: ast.AST, args: list[Any]) -> Any:
+        if isinstance(node, ast.Compare):
+            return _COMPARE[type(node.ops[0])](_number(args[0]), _number(args[1]))
+        if isinstance(node, ast.Call):
+            return self._call(node, args)
         number_exponent = (
             isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and not isinstance(args[1], Value)
         )
@@ -425,17 +476,37 @@ class CheckedTree:
             raise self.source.refuse(
                 f"the exponent is too large (the limit is {MAX_EXPONENT:g} in magnitude)", node.right
             )
-        if isinstance(node, ast.Call) and len(args) == 2 and isinstance(args[1], Value):
-            raise self.source.refuse(
-                "the slope of leaky_relu must be a number (an expression without names)", node.args[1]
-            )
-        if not numbers_only:
+        if any(isinstance(a, Value) for a in args):
             return _rule(node, args)
         # Compute a part without names with the engine (so that its domain
         # errors read the same), then keep only the number.
         with no_grad():
-            first = constant(args[0])
-            return _rule(node, [first, *args[1:]]).data
+            return _rule(node, [constant(args[0]), *args[1:]]).data
+
+    def _call(self, node: ast.Call, args: list[Any]) -> Any:
+        """An op called by name: its inputs, then its number parameters (the
+        missing ones take their defaults). On numbers alone, a number."""
+        op = OPS[node.func.id]  # type: ignore[attr-defined]
+        n = len(args) if op.variadic else len(op.inputs)
+        params = args[n:]
+        for position, p in enumerate(params):
+            if isinstance(p, Value):
+                name = op.params[position]
+                raise self.source.refuse(
+                    f"the {name} of {op.name} must be a number (an expression without names)",
+                    node.args[n + position],
+                )
+        missing = len(op.params) - len(params)
+        params += list(op.param_defaults[len(op.param_defaults) - missing :]) if missing else []
+        return op.function(*args[:n], *params)
+
+
+def _is_where(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "where"
+
+
+def _number(x: Any) -> float:
+    return x.data if isinstance(x, Value) else float(x)
 
 
 def _operands(node: ast.AST) -> list[ast.expr]:
@@ -443,22 +514,19 @@ def _operands(node: ast.AST) -> list[ast.expr]:
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
+    if isinstance(node, ast.Compare):
+        return [node.left, *node.comparators]
     assert isinstance(node, ast.Call)
     return list(node.args)
 
 
 def _rule(node: ast.AST, args: list[Any]) -> Any:
-    """Apply the operation of ``node`` to ``args`` (the first one a Value
+    """Apply the operator of ``node`` to ``args`` (the first one a Value
     when only numbers are involved, so that the engine computes it)."""
     if isinstance(node, ast.BinOp):
         return _BINARY[type(node.op)][1](args[0], args[1])
-    if isinstance(node, ast.UnaryOp):
-        return _UNARY[type(node.op)](args[0])
-    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    x = args[0] if isinstance(args[0], Value) else constant(args[0])
-    if node.func.id == "leaky_relu":
-        return x.leaky_relu(*args[1:])
-    return FUNCTIONS[node.func.id](x)
+    assert isinstance(node, ast.UnaryOp)
+    return _UNARY[type(node.op)](args[0])
 
 
 def _constant_complaint(value: Any) -> str:
@@ -475,4 +543,4 @@ def _constant_complaint(value: Any) -> str:
     return f"the constant {value!r:.20} is not allowed"
 
 
-__all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH", "parse"]
+__all__ = ["MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH", "callable_ops", "parse"]

@@ -87,6 +87,7 @@ class Op:
     """One op: its rules as written, as expressions, and as float functions.
 
     name:      what ``Value.op`` holds and what graphs show (``"tanh"``, ``"+"``)
+    param_defaults: values of the last parameters when a text leaves them out
     inputs:    the rule's names for its inputs (``("a", "b")``); ``("xs",)`` if variadic
     params:    names of number parameters that are not inputs (``("n",)`` for ``x ** n``)
     variadic:  True when the op takes any number of inputs, as one tuple
@@ -107,11 +108,15 @@ class Op:
         variadic: bool,
         example: Sequence[str] | None,
         math_text: str | None,
+        defaults: Sequence[float] = (),
     ) -> None:
         self.name = name
         self.forward = forward
         self.local = local
         self.params = tuple(params)
+        self.param_defaults: tuple[float, ...] = tuple(defaults)
+        if len(self.param_defaults) > len(self.params):
+            raise RuleError(f"op {name!r}: more defaults than parameters")
         self.variadic = variadic
         self._cache: dict[int, tuple[Expr, tuple[Expr, ...]]] = {}
         self.inputs, self.local_takes_out = _signature(name, forward, local, self.params, variadic)
@@ -782,6 +787,7 @@ def builtin_op(name: str, forward: Callable[..., Any], local: Callable[..., Any]
             variadic=options.get("variadic", False),
             example=options.get("example"),
             math_text=options.get("math"),
+            defaults=options.get("defaults", ()),
         )
     )
 

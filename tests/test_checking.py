@@ -248,10 +248,11 @@ def test_the_seeds_hand_formulas_pass(wrt):
     v = seed_network()
     report = check_formula(v["L"], wrt, HAND_FORMULAS[wrt])
     assert report.ok, str(report)
-    (row,) = report.rows
-    assert row.name == f"∂L/∂{wrt}"
-    # the formula column really is the formula, computed here with floats
-    assert row.numeric != 0.0 and math.isfinite(row.numeric)
+    assert len(report.rows) == 11 and report.agreed == 11  # the graph's point and 10 random ones
+    assert report.derivative == f"∂L/∂{wrt}" and report.rows[0].name == "the graph's point"
+    # the formula column really is the formula, computed here with floats, at different points
+    assert all(row.numeric != 0.0 and math.isfinite(row.numeric) for row in report.rows)
+    assert len({row.numeric for row in report.rows}) == 11
     report.assert_ok()
 
 
@@ -328,3 +329,102 @@ def test_a_report_is_a_value_object():
     report = check_formula(v["L"], "b", HAND_FORMULAS["b"])
     assert isinstance(report, GradReport) and report.reference == "formula"
     assert "formula" in str(report).splitlines()[1]
+
+
+# -- check_formula proves at many points, not one ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "wrt", "formula"),
+    [
+        (lambda: Value(1.0, "x") ** 3, "x", "3*x"),  # 3x² at x = 1 is 3x
+        (lambda: Value(0.0, "a").sigmoid(), "a", "1/4"),  # σ'(0) is 1/4, nowhere else
+    ],
+)
+def test_a_coincidence_at_a_textbook_point_is_caught(build, wrt, formula):
+    root = build()
+    report = check_formula(root, wrt, formula)
+    assert report.rows[0].ok  # right at the graph's own point...
+    assert not report.ok  # ...and wrong elsewhere
+    example = report.counterexample
+    assert example is not None and example.formula != pytest.approx(example.engine)
+    ((name, value),) = example.leaves
+    assert name == wrt and value != root.inputs[0].data
+    assert "only by coincidence" in report.summary() and "counterexample: at " in str(report)
+
+
+EQUAL_WEIGHTS = {
+    **SEED,
+    "w11": 0.5,
+    "w12": 0.5,
+    "w21": 0.5,
+    "w22": 0.5,
+    "b1": 0.0,
+    "b2": 0.0,
+    "w1": 0.5,
+    "w2": 0.5,
+}
+
+
+@pytest.mark.parametrize(
+    ("wrt", "swapped"),
+    [("w1", ("h1", "h2")), ("h1", ("w1", "w2")), ("w11", ("w1", "w2")), ("w11", ("h1", "h2"))],
+)
+def test_equal_weights_do_not_hide_a_swapped_name(wrt, swapped):
+    v = seed_network(EQUAL_WEIGHTS)
+    right = HAND_FORMULAS[wrt]
+    wrong = right.replace(swapped[0], swapped[1])
+    assert wrong != right
+    assert check_formula(v["L"], wrt, right).ok
+    report = check_formula(v["L"], wrt, wrong)
+    assert report.rows[0].ok and not report.ok  # equal at the symmetric point only
+
+
+def test_points_seed_and_an_untouched_graph():
+    v = seed_network()
+    for node in v.values():
+        node.grad = 0.125
+    before = {name: node.data for name, node in v.items()}
+    report = check_formula(v["L"], "w11", HAND_FORMULAS["w11"], points=25, seed=7)
+    assert len(report.rows) == 26 and report.ok
+    again = check_formula(v["L"], "w11", HAND_FORMULAS["w11"], points=25, seed=7)
+    assert [r.engine for r in again.rows] == [r.engine for r in report.rows]  # the seed decides the points
+    other = check_formula(v["L"], "w11", HAND_FORMULAS["w11"], points=25, seed=8)
+    assert [r.engine for r in other.rows][1:] != [r.engine for r in report.rows][1:]
+    assert {name: node.data for name, node in v.items()} == before
+    assert all(node.grad == 0.125 for node in v.values())
+    assert len(check_formula(v["L"], "w11", HAND_FORMULAS["w11"], points=0).rows) == 1
+
+
+def test_points_outside_the_domain_are_replaced():
+    x = Value(0.05, "x")
+    y = x.log()  # most random points move x below 0, where log is not defined
+    report = check_formula(y, "x", "1/x")
+    assert report.ok and len(report.rows) == 11 and report.skipped > 0
+    assert "outside the domain" in str(report)
+
+
+def test_a_formula_for_one_side_of_a_kink_names_the_kink():
+    z = Value(0.3, "z")
+    h = z.relu()
+    h.label = "h"
+    out = h * 3
+    report = check_formula(out, "z", "3")
+    assert not report.ok
+    assert report.counterexample.kinks == ("h",)
+    assert "other branch" in str(report.counterexample)
+    assert check_formula(out, "z", "where(z > 0, 3, 0)").ok
+
+
+def test_the_report_counts_points_in_a_notebook_too():
+    v = seed_network()
+    report = check_formula(v["L"], "b", HAND_FORMULAS["b"])
+    assert "agrees at all 11 points" in report.summary()
+    page = report._repr_html_()
+    assert "agrees at all 11 points" in page and page.count("<tr") == 12
+
+
+def test_a_syntax_error_says_it_is_in_the_formula():
+    v = seed_network()
+    with pytest.raises(ParseError, match=r"^in the formula: syntax error"):
+        check_formula(v["L"], "w1", "-(y - yhat * h1")

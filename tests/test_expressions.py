@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from expression_trees import FLOATS, NAMES, outcome, points, trees
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from autograd import Value
 from autograd.expressions import (
@@ -27,54 +27,13 @@ from autograd.expressions import (
     var,
     where,
 )
-from autograd.functions import FLOAT_FUNCTIONS
 from autograd.notation import formula_text, latex, plain_text, python_code
-
-NAMES = {"x": "x", "y": "y"}
-FLOATS = {name: f for name, f in FLOAT_FUNCTIONS.items()}
-
-
-def leaves() -> st.SearchStrategy[Expr]:
-    return st.one_of(
-        st.sampled_from([var("x"), var("y")]),
-        st.floats(-3.0, 3.0, allow_nan=False).map(num),
-        st.integers(-3, 3).map(num),
-    )
-
-
-def extend(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
-    unary = st.sampled_from(["tanh", "sigmoid", "sin", "cos", "abs", "softplus", "exp"])
-    comparison = st.sampled_from([">", ">=", "<", "<=", "==", "!="])
-    return st.one_of(
-        st.tuples(children, children).map(lambda ab: ab[0] + ab[1]),
-        st.tuples(children, children).map(lambda ab: ab[0] - ab[1]),
-        st.tuples(children, children).map(lambda ab: ab[0] * ab[1]),
-        st.tuples(children, children).map(lambda ab: ab[0] / ab[1]),
-        st.tuples(children, st.integers(0, 3)).map(lambda an: an[0] ** an[1]),
-        children.map(lambda a: -a),
-        st.tuples(unary, children).map(lambda fa: call(fa[0], fa[1])),
-        st.tuples(comparison, children, children, children).map(
-            lambda c: where(Expr("cmp", (c[0], c[1], c[2])), c[3], c[1])
-        ),
-    )
-
-
-trees = st.recursive(leaves(), extend, max_leaves=12)
-points = st.tuples(st.floats(-2.0, 2.0, allow_nan=False), st.floats(-2.0, 2.0, allow_nan=False))
 
 
 def run_code(expr: Expr, x: float, y: float) -> float:
     namespace = dict(FLOATS)
     exec(f"def f(x, y):\n    return {python_code(expr, NAMES)}\n", namespace)  # our own generated code
     return namespace["f"](x, y)
-
-
-def outcome(compute):
-    try:
-        value = compute()
-    except (ArithmeticError, ValueError):
-        return "error"
-    return value if math.isfinite(value) else "error"
 
 
 @settings(max_examples=300)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
+import math
 import unicodedata
 
 import pytest
+from expression_trees import FLOATS, outcome, trees
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -550,3 +552,83 @@ def test_fuzz_deep_text(prefix, repeat, tail):
 def test_errors_are_chaingrad_errors():
     assert issubclass(ParseError, ChaingradError)
     assert issubclass(DomainError, ChaingradError)
+
+
+# -- where, comparisons, and every named op of the table ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "x", "expected"),
+    [
+        ("where(x > 0, x, 0)", 2.0, 2.0),
+        ("where(x > 0, x, 0)", -2.0, 0.0),
+        ("where(x >= 1, 1, where(x <= -1, -1, x))", 0.5, 0.5),
+        ("where(x == 0, 1, 2)", 0.0, 1.0),
+        ("where(x != 0, 1, 2)", 0.0, 2.0),
+        ("where(x < 0, log(-x), log(x))", -2.0, math.log(2.0)),  # only the branch taken is computed
+        ("where(x > 0, log(x), 0)", -1.0, 0.0),
+        ("leaky_relu(x)", -2.0, -0.02),
+        ("leaky_relu(x, 0.5)", -2.0, -1.0),
+        ("prelu(x, 0.25)", -2.0, -0.5),
+        ("logsumexp(x, x)", 0.0, math.log(2.0)),
+        ("softplus(x)", 0.0, math.log(2.0)),
+    ],
+)
+def test_where_comparisons_and_named_ops(text, x, expected):
+    assert parse(text, x=x).data == pytest.approx(expected, rel=1e-12)
+
+
+def test_where_differentiates_the_branch_it_takes():
+    x = Value(2.0, "x")
+    parse("where(x > 1, x * x, 3 * x)", x=x).backward()
+    assert x.grad == 4.0
+
+
+def test_ops_users_define_can_be_called_by_name():
+    from opspec import swish  # noqa: F401 - defines the op
+
+    assert parse("swish(x)", x=1.0).op == "swish"
+    assert parse("scaled_tanh(x, 2)", x=0.5).data == pytest.approx(math.tanh(1.0))
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("w^2", "`^` is not a power here (as in Python); write `**`"),
+        ("x < 1", "a comparison is not allowed"),
+        ("where(x, 1, 0)", "the condition of where must be a comparison"),
+        ("where(0 < x < 1, 1, 0)", "no chains"),
+        ("where(x > 0, 1)", "where takes 3 arguments"),
+        ("scaled_tanh(x, x)", "the k of scaled_tanh must be a number"),
+    ],
+)
+def test_refusals_of_the_new_pieces(text, words):
+    from opspec import scaled_tanh  # noqa: F401 - defines the op
+
+    with pytest.raises(ParseError) as caught:
+        parse(text, x=1.0, w=2.0)
+    assert words in str(caught.value)
+
+
+@settings(max_examples=200)
+@given(st.data())
+def test_formulas_written_from_expressions_parse_back_to_the_same_value(data):
+    """notation.formula_text writes what parse reads: random expression trees,
+    written as formulas, evaluate to the same number through parse."""
+    from autograd.expressions import evaluate
+    from autograd.notation import formula_text
+
+    expr = data.draw(trees)
+    x, y = data.draw(st.floats(-2.0, 2.0)), data.draw(st.floats(-2.0, 2.0))
+    expected = outcome(lambda: evaluate(expr, {"x": x, "y": y}, FLOATS))
+    text = formula_text(expr)
+    try:
+        got = parse(text, x=x, y=y).data
+    except DomainError:
+        got = "error"
+    except ParseError as exc:  # only the limits of parse may refuse a formula
+        assert "too" in str(exc), (text, exc)
+        return
+    if expected == "error" or got == "error":
+        return  # a value that overflows on one side may be caught at a different node on the other
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-12), text
