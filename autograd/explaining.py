@@ -24,15 +24,16 @@ paths together, which is the length of the text it writes).
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from autograd.errors import ChaingradError, GraphTooLargeError, WrongTypeError
+from autograd.expressions import Expr, num, simplify
 from autograd.graph import reaching, topological_order
 from autograd.limits import check_limit, count_nodes
-from autograd.naming import node_names
+from autograd.naming import latex_symbol, node_names, text_symbol
+from autograd.notation import formula_text, latex, plain_text
+from autograd.symbols import GraphSymbols
 from autograd.value import Value
 
 
@@ -187,7 +188,8 @@ class Factor:
     Usually the local derivative on one edge of the graph. In the hand-style
     view (:meth:`Path.hand_factors`) a factor may span several edges through
     unlabelled intermediate nodes (``through`` names them); its value is then
-    the product of their local derivatives.
+    the product of their local derivatives. ``edges`` lists every edge as
+    (node, position of the input among the node's inputs).
     """
 
     node_name: str
@@ -196,9 +198,10 @@ class Factor:
     node: Value = field(repr=False, compare=False)
     input: Value = field(repr=False, compare=False)
     through: tuple[str, ...] = ()
+    edges: tuple[tuple[Value, int], ...] = field(default=(), repr=False, compare=False)
 
     def __str__(self) -> str:
-        return f"∂{_text_symbol(self.node_name)}/∂{_text_symbol(self.input_name)}"
+        return f"∂{text_symbol(self.node_name)}/∂{text_symbol(self.input_name)}"
 
     def latex(self) -> str:
         return (
@@ -221,9 +224,11 @@ class Path:
         return result
 
     def hand_factors(self) -> tuple[Factor, ...]:
-        """The factors as a hand derivation writes them: edges through nodes
-        that have no label (the temporaries of ``1/2 * (y - ŷ)**2``) are merged
-        into one factor, so ``∂L/∂v3 · ∂v3/∂v2 · ∂v2/∂ŷ`` reads ``∂L/∂ŷ``."""
+        """The factors as a hand derivation writes them: the edges through the
+        unlabelled temporaries of a labelled node's expression are merged into
+        one factor, so ``½(y − ŷ)²`` gives ``∂L/∂ŷ``, not ``∂L/∂v3 · ∂v3/∂v2 · ∂v2/∂ŷ``.
+        A path of several edges is never merged into a single factor: then
+        every edge stays a factor of its own."""
         merged: list[Factor] = []
         pending: list[Factor] = []
         last = len(self.factors) - 1
@@ -232,6 +237,8 @@ class Path:
             if position == last or factor.input.label:
                 merged.append(_merge(pending))
                 pending = []
+        if len(merged) == 1 and len(self.factors) > 1:
+            return self.factors
         return tuple(merged)
 
 
@@ -249,7 +256,88 @@ def _merge(run: list[Factor]) -> Factor:
         first.node,
         last.input,
         tuple(factor.input_name for factor in run[:-1]),
+        tuple(edge for factor in run for edge in factor.edges),
     )
+
+
+SHORT_NAME = 12
+"""An unlabelled node whose expression is at most this many characters is
+written as that expression (``w1·x1``); a longer one keeps its name (``v3``)."""
+
+FORMULA_BUDGET = 2000
+"""A formula longer than this keeps the names of its long unlabelled nodes."""
+
+MAX_LEGEND = 20
+"""The most definitions of named temporaries an explanation lists."""
+
+
+class _Writing:
+    """What an explanation writes for its paths: the chain of each path, the
+    symbolic local derivative of each factor, the numbers, and a legend for
+    the unlabelled nodes that keep a name."""
+
+    def __init__(self, explanation: Explanation, every_edge: bool) -> None:
+        symbols = explanation.symbols
+        self.symbols = symbols
+        self.factors = [path.factors if every_edge else path.hand_factors() for path in explanation.paths]
+        shown: set[Value] = set()
+        temporaries: set[Value] = set()  # inside a merged factor: always written out
+        for factors in self.factors:
+            for factor in factors:
+                shown.update((factor.node, factor.input))
+                temporaries.update(node for node, _ in factor.edges[1:])
+        unlabelled = set(symbols.unlabelled())
+        keep = {explanation.root, explanation.wrt}
+        self.text_names = symbols.text_names()
+        self.latex_names = symbols.latex_names()
+        self.short = set(symbols.written) - keep  # named by their expression (w1·x1): written out
+        self.expandable = (temporaries | self.short) & unlabelled
+        self.named = sorted(unlabelled & shown - self.short - keep, key=symbols.index.__getitem__)
+
+    def symbol(self, node: Value) -> str:
+        return self.text_names[node]
+
+    def chain(self, factors: tuple[Factor, ...]) -> list[str]:
+        """``∂L/∂ŷ``, ...; where a node uses the same input twice (``x * x``),
+        which operand the edge enters."""
+        parts = []
+        for factor in factors:
+            text = f"∂{self.symbol(factor.node)}/∂{self.symbol(factor.input)}"
+            last, position = factor.edges[-1]
+            if last.inputs.count(factor.input) > 1:
+                text += f" ({_ordinal(position + 1)} operand)"
+            parts.append(text)
+        return parts
+
+    def expression(self, factor: Factor) -> Expr:
+        """The factor's local derivative as a formula over the nodes' symbols."""
+        product: Expr = num(1.0)
+        for node, position in factor.edges:
+            product = product * self.symbols.local(node, position)
+        return simplify(self.symbols.expand(product, self.expandable))
+
+    def legend(self) -> list[str]:
+        """``v1 = w1·x1 + w2·x2``: what each named temporary computes."""
+        lines = []
+        for node in self.named[:MAX_LEGEND]:
+            definition = simplify(self.symbols.expand(self.symbols.definition(node), self.expandable))
+            lines.append(f"{self.text_names[node]} = {plain_text(definition, self.text_names)}")
+        if len(self.named) > MAX_LEGEND:
+            lines.append(f"… and {len(self.named) - MAX_LEGEND} more")
+        return lines
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _product_of(expressions: list[Expr]) -> Expr:
+    """The factors' local derivatives multiplied out as a person would:
+    numbers folded into one coefficient, factors of 1 gone, x·x written x²."""
+    product: Expr = num(1.0)
+    for e in expressions:
+        product = product * e
+    return simplify(product)
 
 
 @dataclass(frozen=True)
@@ -257,10 +345,13 @@ class Explanation:
     """∂root/∂wrt as the sum over paths of products of local derivatives.
 
     ``paths``: every path from root down to wrt; ``total``: the sum of their
-    products, which is what backward leaves in ``wrt.grad``.
+    products, which is what backward leaves in ``wrt.grad``; ``formula``: the
+    derivative as a formula over the graph's labels, which
+    :func:`autograd.parse` and :func:`autograd.check_formula` read.
 
-    ``str()`` gives the derivation as text (one line per path, then the sum);
-    in Jupyter it renders as LaTeX (:meth:`latex`).
+    ``str()`` gives the derivation as text: for each path the chain of
+    factors, then each factor's local derivative in symbols from the op table,
+    then the numbers; in Jupyter it renders as LaTeX (:meth:`latex`).
     """
 
     root: Value = field(repr=False)
@@ -268,28 +359,62 @@ class Explanation:
     root_name: str
     wrt_name: str
     paths: tuple[Path, ...]
+    symbols: GraphSymbols = field(repr=False, compare=False)
 
     @property
     def total(self) -> float:
         """Σ over paths of their products (summed exactly, then rounded once)."""
         return math.fsum(path.product for path in self.paths)
 
+    @property
+    def formula(self) -> str:
+        """∂root/∂wrt as one formula over the graph's labels (``-(y - yhat) * yhat * (1 - yhat) * h1``):
+        every path's product of local derivatives, summed, with unlabelled
+        intermediate nodes written out as what they compute, factors of 1
+        dropped, numbers folded and like terms added up.
+        ``check_formula(root, wrt, e.formula)`` holds. Where writing every
+        unlabelled node out would make the formula longer than
+        :data:`FORMULA_BUDGET` characters, the longer ones keep their names
+        (``v3``), which :func:`autograd.check_formula` also reads."""
+        symbols = self.symbols
+        names = symbols.formula_names()
+        total: Expr = num(0.0)
+        for path in self.paths:
+            product: Expr = num(1.0)
+            for factor in path.factors:
+                for node, position in factor.edges:
+                    product = product * symbols.local(node, position)
+            total = total + product
+        unnamed = [n for n in symbols.order if n.inputs and n not in names]  # must be written out
+        text = ""
+        for expandable in (unnamed + symbols.unlabelled(), unnamed + list(symbols.written)):
+            written = simplify(symbols.expand(total, expandable))
+            missing = [node for node in _nodes_of(written) if node not in names]
+            if missing:
+                raise LabelError(
+                    f"the formula needs the node labelled {missing[0].label!r}, and that label is not a name "
+                    "parse can read (or several nodes have it); give it a label such as x1 or L1.N0.w1"
+                )
+            text = formula_text(written, names)
+            if len(text) <= FORMULA_BUDGET:
+                break
+        return text
+
+    @property
+    def symbolic(self) -> str:
+        """The derivative in symbols, as the text shows it (``−(y − ŷ)·ŷ(1 − ŷ)·h1``)."""
+        writing = _Writing(self, every_edge=False)
+        names = writing.text_names
+        terms = [
+            plain_text(_product_of([writing.expression(f) for f in fs]), names) for fs in writing.factors
+        ]
+        return " + ".join(terms) if terms else "0"
+
     def __str__(self) -> str:
         return self.format()
 
     def __repr__(self) -> str:
         return self.format()
-
-    def _factors_per_path(self, every_edge: bool) -> list[tuple[Factor, ...]]:
-        """Hand-style factors for each path, unless merging would make two
-        paths read the same (``x*x + sin(x)``: two paths through unlabelled
-        nodes both become ``∂y/∂x``); then every path shows every edge."""
-        if not every_edge:
-            merged = [path.hand_factors() for path in self.paths]
-            readings = [tuple(str(f) for f in factors) for factors in merged]
-            if len(set(readings)) == len(readings):
-                return merged
-        return [path.factors for path in self.paths]
 
     def format(self, *, digits: int = 6, every_edge: bool = False) -> str:
         """The derivation as text.
@@ -298,53 +423,66 @@ class Explanation:
         factor per edge, including unlabelled intermediate nodes, instead of the
         hand-style factors.
         """
-        lhs = f"∂{_text_symbol(self.root_name)}/∂{_text_symbol(self.wrt_name)}"
+        lhs = f"∂{text_symbol(self.root_name)}/∂{text_symbol(self.wrt_name)}"
         if not self.paths:
             return f"{lhs} = 0   ({self.root_name} does not depend on {self.wrt_name}: no path leads to it)"
-        lines = []
-        for path, factors in zip(self.paths, self._factors_per_path(every_edge)):
-            if not factors:
-                lines.append(f"{lhs} = 1   (the derivative of a value with respect to itself)")
-                continue
-            symbols = " · ".join(str(f) for f in factors)
+        if not self.paths[0].factors:
+            return f"{lhs} = 1   (the derivative of a value with respect to itself)"
+        writing = _Writing(self, every_edge)
+        blocks = []
+        for path, factors in zip(self.paths, writing.factors):
+            chain = " · ".join(writing.chain(factors))
+            symbolic = plain_text(_product_of([writing.expression(f) for f in factors]), writing.text_names)
             numbers = _text_product([f.value for f in factors], digits)
             result = _number(path.product, digits)
-            if len(factors) > 1:
-                line = f"{symbols} = {numbers} = {result}"
-            elif len(self.paths) == 1 and symbols == lhs:  # one edge from root to wrt
-                line = numbers
-            else:
-                line = f"{symbols} = {numbers}"
-            lines.append(f"{lhs} = {line}" if len(self.paths) == 1 else f"  {line}")
-        if len(self.paths) > 1:
-            header = f"{lhs}: {len(self.paths)} paths, one line each"
+            steps = [chain, symbolic]
+            steps.append(numbers if numbers == result else f"{numbers} = {result}")
+            blocks.append(steps)
+        lines: list[str] = []
+        if len(self.paths) == 1 and len(writing.factors[0]) == 1 and blocks[0][0] == lhs:
+            _, symbolic, numbers = blocks[0]  # one edge from the root to wrt: its rule and its number
+            lines.append(f"{lhs} = {symbolic} = {numbers}" if symbolic != numbers else f"{lhs} = {numbers}")
+        elif len(self.paths) == 1:
+            indent = " " * len(lhs)
+            first, *rest = blocks[0]
+            lines.append(f"{lhs} = {first}")
+            lines += [f"{indent} = {step}" for step in rest]
+        else:
+            lines.append(f"{lhs}: {len(self.paths)} paths")
+            for steps in blocks:
+                first, *rest = steps
+                lines.append(f"  {first}")
+                lines += [f"    = {step}" for step in rest]
             terms = _text_sum([path.product for path in self.paths], digits)
-            lines = [header, *lines, f"{lhs} = {terms} = {_number(self.total, digits)}"]
+            lines.append(f"{lhs} = {terms} = {_number(self.total, digits)}")
+        legend = writing.legend()
+        if legend:
+            lines.append("where " + "; ".join(legend))
         return "\n".join(lines)
 
     def latex(self, *, digits: int = 6, every_edge: bool = False) -> str:
-        """The derivation in LaTeX (without ``$`` delimiters)."""
+        """The derivation in LaTeX (without ``$`` delimiters): chain, symbols, numbers."""
         lhs = rf"\frac{{\partial {latex_symbol(self.root_name)}}}{{\partial {latex_symbol(self.wrt_name)}}}"
         if not self.paths:
             return rf"{lhs} = 0 \quad \text{{(no path)}}"
-        products = []
-        numbers = []
-        for factors in self._factors_per_path(every_edge):
-            if not factors:
-                products.append("1")
-                numbers.append("1")
-                continue
+        if not self.paths[0].factors:
+            return f"{lhs} = 1"
+        writing = _Writing(self, every_edge)
+        latex_names = writing.latex_names
+        products, formulas, numbers = [], [], []
+        for factors in writing.factors:
             products.append(r" \cdot ".join(f.latex() for f in factors))
+            formulas.append(latex(_product_of([writing.expression(f) for f in factors]), latex_names))
             numbers.append(_latex_product([f.value for f in factors], digits))
         total = _latex_number(self.total, digits)
         if len(self.paths) == 1:
-            if products[0] == lhs:  # one edge from root to wrt
-                return f"{lhs} = {total}"
-            if numbers[0] == total:  # a single factor: its number is the result
-                return f"{lhs} = {products[0]} = {total}"
-            return f"{lhs} = {products[0]} = {numbers[0]} = {total}"
+            rows = [rf"{lhs} &= {products[0]}", rf"&= {formulas[0]}"]
+            rows.append(rf"&= {numbers[0]}" if numbers[0] == total else rf"&= {numbers[0]} = {total}")
+            return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
         rows = [rf"{lhs} &= {products[0]}"]
         rows += [rf"&\quad + {p}" for p in products[1:]]
+        rows += [rf"&= {formulas[0]}"]
+        rows += [rf"&\quad + {f}" for f in formulas[1:]]
         rows += [rf"&= {numbers[0]}"]
         # a product that starts with a minus sign is subtracted: - a × b, not + -a × b
         rows += [rf"&\quad - {n[1:]}" if n.startswith("-") else rf"&\quad + {n}" for n in numbers[1:]]
@@ -353,6 +491,17 @@ class Explanation:
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
+
+
+def _nodes_of(expr: Expr) -> list[Value]:
+    found = []
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e.kind == "var" and isinstance(e.args[0], Value):
+            found.append(e.args[0])
+        stack.extend(a for a in e.args if isinstance(a, Expr))
+    return found
 
 
 def explain(
@@ -400,7 +549,8 @@ def explain(
         )
     root_name = names[root]
     wrt_name = names.get(target) or target.label or "the given Value"
-    return Explanation(root, target, root_name, wrt_name, _enumerate(root, target, reaching, names))
+    paths = _enumerate(root, target, reaching, names)
+    return Explanation(root, target, root_name, wrt_name, paths, GraphSymbols(order))
 
 
 def _enumerate(root: Value, wrt: Value, reaching: set[Value], names: dict[Value, str]) -> tuple[Path, ...]:
@@ -431,67 +581,13 @@ def _enumerate(root: Value, wrt: Value, reaching: set[Value], names: dict[Value,
         for index in range(len(node.inputs) - 1, -1, -1):
             child = node.inputs[index]
             if child in reaching:
-                factor = Factor(node_name, names[child], node.local_grads[index], node, child)
+                edge = ((node, index),)
+                factor = Factor(node_name, names[child], node.local_grads[index], node, child, (), edge)
                 stack.append((child, factor, entry))
     return tuple(found)
 
 
-# -- writing names and numbers -------------------------------------------------------
-
-# fmt: off
-_GREEK = [
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
-    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
-    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
-]
-# fmt: on
-_SYMBOL = re.compile(r"(?P<base>[A-Za-z]|" + "|".join(_GREEK) + r")(?P<hat>_?hat)?(?:_?(?P<sub>[0-9]+))?\Z")
-_HAT_TEXT = re.compile(r"(?P<base>[A-Za-z])_?hat(?P<rest>[0-9]*)\Z")
-
-_LATEX_ESCAPES = {
-    "\\": r"\backslash ",
-    "{": r"\{",
-    "}": r"\}",
-    "_": r"\_",
-    "#": r"\#",
-    "$": r"\$",
-    "%": r"\%",
-    "&": r"\&",
-    "~": r"\sim ",
-    "^": r"\wedge ",
-    # `<` and `>` could start HTML tags where a notebook inserts LaTeX as HTML
-    "<": r"\lt ",
-    ">": r"\gt ",
-    " ": r"\ ",
-}
-
-
-def _text_symbol(name: str) -> str:
-    """yhat → ŷ (as hand derivations write it); other names unchanged.
-    A name with spaces or operators is put in parentheses."""
-    match = _HAT_TEXT.match(name)
-    if match:
-        return unicodedata.normalize("NFC", match["base"] + "\u0302") + match["rest"]
-    if any(ch in name for ch in " /·×=+-*()"):
-        return f"({name})"
-    return name
-
-
-def latex_symbol(name: str) -> str:
-    """A node name as a LaTeX math symbol: w11 → w_{11}, yhat → \\hat{y},
-    sigma → \\sigma, anything else upright with LaTeX's special characters
-    escaped (``\\mathrm{L1.N0.w1}``)."""
-    match = _SYMBOL.match(name)
-    if match:
-        base = match["base"]
-        symbol = f"\\{base}" if len(base) > 1 else base
-        if match["hat"]:
-            symbol = rf"\hat{{{symbol}}}"
-        if match["sub"]:
-            symbol = f"{symbol}_{{{match['sub']}}}"
-        return symbol
-    escaped = "".join(_LATEX_ESCAPES.get(ch, ch if ch.isprintable() else "?") for ch in name)
-    return rf"\mathrm{{{escaped}}}"
+# -- writing numbers -------------------------------------------------------------------
 
 
 def _number(x: float, digits: int) -> str:

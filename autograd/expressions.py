@@ -569,14 +569,60 @@ def _negate(e: Expr) -> Expr:
     return Expr("neg", (e,))
 
 
+MAX_COLLECTED = 200
+"""Sums with more terms than this are not searched for like terms (the search is quadratic)."""
+
+
 def _sum(terms: list[Expr]) -> Expr:
     flat: list[Expr] = []
     for t in terms:
         flat.extend(t.args if t.kind == "add" else (t,))
-    flat = [t for t in flat if not _is_num(t, 0.0)]
+    if len(flat) <= MAX_COLLECTED:
+        flat = _collect_like_terms(flat)
+    numbers = [t.args[0] for t in flat if t.kind == "num"]
+    if len(numbers) > 1 or (numbers and numbers[0] == 0.0):  # one number, where the first one stood
+        total = math.fsum(numbers)
+        first = next(k for k, t in enumerate(flat) if t.kind == "num")
+        rest = [t for t in flat if t.kind != "num"]
+        flat = rest[:first] + ([num(total)] if total != 0.0 or not rest else []) + rest[first:]
     if not flat:
         return num(0.0)
     return flat[0] if len(flat) == 1 else Expr("add", tuple(flat))
+
+
+def _split_coefficient(term: Expr) -> tuple[float, Expr | None]:
+    """``-3·x·y`` → (-3, x·y); a number → (it, None)."""
+    if term.kind == "num":
+        return term.args[0], None
+    if term.kind == "neg":
+        c, rest = _split_coefficient(term.args[0])
+        return -c, rest
+    if term.kind == "mul" and term.args[0].kind == "num":
+        rest = term.args[1:]
+        return term.args[0].args[0], rest[0] if len(rest) == 1 else Expr("mul", rest)
+    return 1.0, term
+
+
+def _collect_like_terms(terms: list[Expr]) -> list[Expr]:
+    """x + x + cos(x) → 2·x + cos(x): equal terms (but for their number) are added up,
+    where the first of them stood."""
+    groups: list[tuple[float, Expr | None]] = []
+    for term in terms:
+        c, rest = _split_coefficient(term)
+        if rest is None:
+            groups.append((c, None))
+            continue
+        for k, (c0, rest0) in enumerate(groups):
+            if rest0 is not None and same(rest0, rest):
+                groups[k] = (c0 + c, rest0)
+                break
+        else:
+            groups.append((c, rest))
+    if len(groups) == len(terms):
+        return terms
+    return [
+        num(c) if rest is None else _product([num(c), rest]) for c, rest in groups if c != 0.0 or rest is None
+    ]
 
 
 def _product(factors: list[Expr]) -> Expr:

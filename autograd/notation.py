@@ -190,13 +190,34 @@ def python_code(expr: Expr, names: Mapping[Any, str], numpy: bool = False) -> st
     return (NumpyWriter if numpy else PythonWriter)(names).write(expr)
 
 
+class FormulaWriter(Writer):
+    """What :func:`autograd.parse` reads. A sum or product of many terms is
+    written in brackets of at most :data:`GROUP` terms each, and brackets of
+    brackets, so the text stays a few levels deep (Python's parser nests a
+    long flat sum once per term, and gives up after a thousand or so)."""
+
+    def add(self, parts: list[Part]) -> Part:
+        return self._grouped(parts, super().add)
+
+    def mul(self, parts: list[Part]) -> Part:
+        return self._grouped(parts, super().mul)
+
+    def _grouped(self, parts: list[Part], join: Callable[[list[Part]], Part]) -> Part:
+        while len(parts) > GROUP:
+            parts = [(f"({join(parts[k : k + GROUP])[0]})", ATOM) for k in range(0, len(parts), GROUP)]
+        return join(parts)
+
+
+GROUP = 32
+
+
 def formula_text(expr: Expr, names: Mapping[Any, str] | None = None) -> str:
     """``expr`` as a formula that :func:`autograd.parse` reads: ASCII operators,
     short numbers, ``where(condition, a, b)`` for a choice. Without ``names``
     each symbol is written by its key."""
     if names is None:
         names = _KeyNames()
-    return Writer(names).write(expr)
+    return FormulaWriter(names).write(expr)
 
 
 class _KeyNames(dict):  # type: ignore[type-arg]
