@@ -1,0 +1,547 @@
+"""A step player: backward, one step at a time, in one self-contained HTML file.
+
+:func:`save_steps` writes the steps of a backward pass into a single HTML
+file, and :func:`step_through` returns the same player for Jupyter. Every
+step's drawing (an SVG rendered by Graphviz) and its arithmetic (exactly
+``str(step)``) are embedded in the page, with a little JavaScript for the
+controls: **Previous**, **Next**, **Play**, a slider, a counter ``step k/N``,
+and the arrow keys. Nothing is loaded from the network, no kernel is needed,
+and the file opens in any browser, so the player keeps working in a saved
+notebook, in nbconvert's HTML, on nbviewer and on a course page.
+
+All frames share one layout: Graphviz lays out the graph once, with every
+node as large as its largest label in any step and every edge label as long
+as its longest one, and each frame is drawn at those positions (``neato
+-n2``). So nothing moves while you step; only the numbers and the highlight
+change.
+
+Each frame is a full drawing, so a player's size grows with the number of
+steps times the size of a drawing. ``max_frames`` and ``max_bytes`` bound it,
+and a graph over either is refused with :class:`GraphTooLargeError` before
+any gradient changes.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from autograd.drawing import (
+    DEFAULT_MAX_NODES,
+    GraphvizError,
+    GraphvizNotFoundError,
+    dot_program,
+    refuse_if_too_large,
+    render,
+    to_dot,
+    write_atomically,
+)
+from autograd.errors import ChaingradError, GraphTooLargeError
+from autograd.graph import topological_order
+from autograd.inline_svg import inline_svg, new_prefix
+from autograd.stepping import Step, backward_steps
+from autograd.value import Value
+
+DEFAULT_MAX_FRAMES = 300
+"""A backward pass of more steps than this is refused unless ``max_frames`` is raised."""
+
+DEFAULT_MAX_BYTES = 10_000_000
+"""A player larger than this (about 10 MB) is refused unless ``max_bytes`` is raised."""
+
+SUFFIXES = (".html", ".htm")
+
+SECONDS_PER_FRAME = 2.0
+"""How long Graphviz may take per frame before it is stopped (plus a minute)."""
+
+
+class StepPlayerError(ChaingradError, ValueError):
+    """A step player was asked for with arguments it cannot use."""
+
+
+# -- rendering many frames with one Graphviz run -----------------------------------------
+
+
+def _run_graphviz(program: str, args: Sequence[str], text: str, frames: int) -> str:
+    """Run a Graphviz program on ``text`` (several graphs) and return its output."""
+    path = dot_program() if program == "dot" else str(Path(dot_program()).with_name(program))
+    timeout = 60.0 + SECONDS_PER_FRAME * frames
+    try:
+        done = subprocess.run(
+            [path, *args], input=text.encode("utf-8"), capture_output=True, check=False, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise GraphvizError(
+            f"Graphviz's {program} took more than {timeout:.0f} s to draw {frames} frames and was stopped; "
+            "step through a smaller graph"
+        ) from None
+    except OSError as exc:
+        raise GraphvizError(f"could not run Graphviz's {program} ({path}): {exc}") from exc
+    if done.returncode != 0 or not done.stdout:
+        message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
+        raise GraphvizError(f"Graphviz's {program} could not draw the steps: {message}")
+    return done.stdout.decode("utf-8")
+
+
+def _split_svgs(output: str, count: int) -> list[str]:
+    """The SVG documents Graphviz wrote one after another, one per graph."""
+    starts = [m.start() for m in re.finditer(r"<\?xml\b", output)]
+    svgs = [output[a:b] for a, b in zip(starts, [*starts[1:], len(output)])]
+    if len(svgs) != count:
+        raise GraphvizError(f"Graphviz drew {len(svgs)} frames for {count} steps")
+    return svgs
+
+
+def _json_documents(output: str) -> list[dict[str, Any]]:
+    """Graphviz's JSON output for several graphs: one document per graph."""
+    decoder = json.JSONDecoder()
+    documents = []
+    position = 0
+    while True:
+        while position < len(output) and output[position].isspace():
+            position += 1
+        if position >= len(output):
+            return documents
+        document, position = decoder.raw_decode(output, position)
+        documents.append(document)
+
+
+_NODE = re.compile(r"^(\w+) \[(.*)\];$")
+_EDGE = re.compile(r"^(\w+) -> (\w+)(?: \[(.*)\])?;$")
+_CLUSTER = re.compile(r"^subgraph (cluster_\w+) \{$")
+_KEYWORDS = ("graph", "node", "edge")
+
+
+def _statement(line: str) -> tuple[str, ...]:
+    """What a line of our DOT text declares: a node, an edge, or something else."""
+    edge = _EDGE.match(line)
+    if edge:
+        return ("edge", edge.group(1), edge.group(2))
+    node = _NODE.match(line)
+    if node and node.group(1) not in _KEYWORDS:
+        return ("node", node.group(1))
+    return ("other", line)
+
+
+def _pinned_frames(dots: list[str]) -> list[str] | None:
+    """The frames' DOT texts with every node and edge at one shared position.
+
+    None when the frames do not have one structure (same nodes and edges, line
+    for line), in which case each frame keeps its own layout.
+    """
+    lines = [text.splitlines() for text in dots]
+    shape = [_statement(line) for line in lines[0]]
+    if any(len(frame) != len(shape) for frame in lines):
+        return None
+    for frame in lines[1:]:
+        for line, kind in zip(frame, shape):
+            if _statement(line)[:2] != kind[:2] or (kind[0] == "edge" and _statement(line) != kind):
+                return None
+    # Every node as large as it gets in any frame, measured by Graphviz itself.
+    sizes: dict[str, tuple[float, float]] = {}
+    for document in _json_documents(_run_graphviz("dot", ["-Tjson0"], "".join(dots), len(dots))):
+        for item in document.get("objects", []):
+            if "pos" in item:
+                w, h = float(item["width"]), float(item["height"])
+                old = sizes.get(item["name"], (0.0, 0.0))
+                sizes[item["name"]] = (max(old[0], w), max(old[1], h))
+    # One reference layout: the longest label of each edge, the largest size of each node.
+    reference = []
+    for index, kind in enumerate(shape):
+        if kind[0] == "edge":
+            reference.append(max((frame[index] for frame in lines), key=len))
+        else:
+            reference.append(lines[0][index])
+    minimums = [f"{name} [width={w}, height={h}];" for name, (w, h) in sizes.items()]
+    layout = _json_documents(
+        _run_graphviz("dot", ["-Tjson0"], "\n".join([*reference[:-1], *minimums, reference[-1]]), 1)
+    )[0]
+    return [_pin(frame, shape, layout, sizes) for frame in lines]
+
+
+def _pin(
+    frame: list[str],
+    shape: list[tuple[str, ...]],
+    layout: dict[str, Any],
+    sizes: dict[str, tuple[float, float]],
+) -> str:
+    """One frame's DOT text with the positions of the reference layout."""
+    objects = {item["name"]: item for item in layout.get("objects", [])}
+    names = {item["_gvid"]: item["name"] for item in layout.get("objects", [])}
+    routes: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for edge in layout.get("edges", []):
+        routes.setdefault((names[edge["tail"]], names[edge["head"]]), []).append(edge)
+    used: dict[tuple[str, str], int] = {}
+    out = [frame[0], f'graph [bb="{layout["bb"]}", splines=true];']
+    for line, kind in zip(frame[1:], shape[1:]):
+        if kind[0] == "node":
+            w, h = sizes[kind[1]]
+            line = f'{line[:-2]}, pos="{objects[kind[1]]["pos"]}!", width={w}, height={h}, fixedsize=true];'
+        elif kind[0] == "edge":
+            pair = (kind[1], kind[2])
+            route = routes[pair][used.get(pair, 0)]
+            used[pair] = used.get(pair, 0) + 1
+            pinned = f'pos="{route["pos"]}"' + (f', lp="{route["lp"]}"' if "lp" in route else "")
+            attrs = _EDGE.match(line).group(3)  # type: ignore[union-attr]
+            line = f"{kind[1]} -> {kind[2]} [{attrs + ', ' if attrs else ''}{pinned}];"
+        else:
+            cluster = _CLUSTER.match(line)
+            if cluster and "bb" in objects.get(cluster.group(1), {}):
+                line = f'{line}\ngraph [bb="{objects[cluster.group(1)]["bb"]}"];'
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def render_frames(dots: list[str]) -> list[str]:
+    """SVG drawings of ``dots`` (the frames of one graph), all in one layout when possible."""
+    try:
+        pinned = _pinned_frames(dots)
+    except (GraphvizError, KeyError, ValueError, IndexError):
+        pinned = None  # an unexpected layout: each frame keeps its own
+    if pinned is not None:
+        try:
+            drawn = _run_graphviz("neato", ["-n2", "-Tsvg"], "".join(pinned), len(dots))
+            return _split_svgs(drawn, len(dots))
+        except GraphvizError:
+            pass
+    return _split_svgs(_run_graphviz("dot", ["-Tsvg"], "".join(dots), len(dots)), len(dots))
+
+
+# -- the page --------------------------------------------------------------------------
+
+_STYLE = """
+#{id} {{ font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 100%;
+  outline: none; }}
+#{id}:focus-visible {{ outline: 2px solid #93c5fd; outline-offset: 2px; }}
+#{id} .cgp-controls {{ display: flex; flex-wrap: wrap; align-items: center; gap: 0.5em; margin: 0.3em 0; }}
+#{id} .cgp-controls button {{ font: inherit; padding: 0.2em 0.9em; min-width: 5.5em; cursor: pointer; }}
+#{id} .cgp-controls button:disabled {{ cursor: default; }}
+#{id} .cgp-slider {{ flex: 1 1 12em; max-width: 30em; }}
+#{id} .cgp-counter {{ font-variant-numeric: tabular-nums; font-weight: 600; min-width: 7em; }}
+#{id} .cgp-hint {{ font-size: smaller; opacity: 0.7; }}
+#{id} .cgp-text {{ font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
+  font-size: 0.9em; line-height: 1.35; white-space: pre-wrap; margin: 0.4em 0; min-height: {lines}em; }}
+#{id} .cgp-picture {{ max-width: 100%; overflow-x: auto; cursor: zoom-in; }}
+#{id}.cgp-full .cgp-picture {{ cursor: zoom-out; }}
+#{id}.cgp-full .cgp-picture svg {{ max-width: none !important; }}
+"""
+
+_SCRIPT = """
+(function () {
+  var root = document.getElementById("%(id)s");
+  if (!root || root.getAttribute("data-ready")) return;
+  root.setAttribute("data-ready", "1");
+  function part(name) { return root.querySelector(".cgp-" + name); }
+  var frames = root.querySelectorAll("template.cgp-frame");
+  var stage = part("stage"), counter = part("counter"), slider = part("slider");
+  var previous = part("previous"), next = part("next"), play = part("play");
+  var n = frames.length, k = 0, timer = null, delay = %(delay)d;
+  function show(i) {
+    k = Math.max(0, Math.min(n - 1, i));
+    stage.innerHTML = "";
+    stage.appendChild(frames[k].content.cloneNode(true));
+    counter.textContent = "step " + (k + 1) + "/" + n;
+    slider.value = String(k + 1);
+    var focused = document.activeElement;
+    previous.disabled = k === 0;
+    next.disabled = k === n - 1;
+    if (focused === previous || focused === next) {
+      if (focused.disabled) root.focus();  // keep the arrow keys working at either end
+    }
+  }
+  function stop() {
+    if (timer !== null) { clearInterval(timer); timer = null; }
+    play.textContent = "Play";
+  }
+  function start() {
+    if (k === n - 1) show(0);
+    play.textContent = "Pause";
+    timer = setInterval(function () { show(k + 1); if (k === n - 1) stop(); }, delay);
+  }
+  previous.addEventListener("click", function () { stop(); show(k - 1); });
+  next.addEventListener("click", function () { stop(); show(k + 1); });
+  play.addEventListener("click", function () { if (timer === null) start(); else stop(); });
+  slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10) - 1); });
+  stage.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest(".cgp-picture")) root.classList.toggle("cgp-full");
+  });
+  root.addEventListener("keydown", function (event) {
+    if (event.target === slider || event.altKey || event.ctrlKey || event.metaKey) return;
+    var moves = {ArrowLeft: k - 1, ArrowRight: k + 1, Home: 0, End: n - 1};
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    event.stopPropagation();
+    stop();
+    show(moves[event.key]);
+  });
+  [previous, next, play, slider].forEach(function (c) { c.disabled = false; });
+  part("hint").textContent = "← → keys step; click the picture to zoom";
+  show(0);
+  if (root.hasAttribute("data-autofocus")) root.focus();
+})();
+"""
+
+
+class StepPlayer:
+    """The steps of one backward pass as a player: Previous, Next, Play, a slider.
+
+    ``steps``   the :class:`~autograd.stepping.Step` objects, in order
+    ``texts``   ``str(step)`` of each step, as the player shows it
+    ``frames``  the SVG drawing of each step (None when Graphviz's ``dot`` is
+                not installed: the player then shows the arithmetic alone)
+
+    In Jupyter it displays as the player itself (its ``_repr_html_``);
+    :meth:`save` writes it as a web page; ``print(player)`` prints every step.
+    """
+
+    def __init__(
+        self, steps: Sequence[Step], frames: Sequence[str] | None, *, delay: float = 1.0, note: str = ""
+    ) -> None:
+        if not steps:
+            raise StepPlayerError("a step player needs at least one step")
+        self.steps = tuple(steps)
+        self.texts = tuple(str(step) for step in self.steps)
+        self.frames = tuple(frames) if frames is not None else None
+        self.delay = _check_delay(delay)
+        self.note = note
+        first = self.steps[0]
+        self.title = f"backward from {first.root_name}, step by step"
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __str__(self) -> str:
+        return "\n\n".join(self.texts)
+
+    def __repr__(self) -> str:
+        more = len(self) - 1
+        rest = f"\n... {more} more step{'s' if more != 1 else ''} (print it to see them all)" if more else ""
+        return (
+            f"StepPlayer: {len(self)} steps of backward from {self.steps[0].root_name} "
+            f"(Previous / Next / Play in Jupyter, or .save('steps.html') for any browser)\n"
+            f"{self.texts[0]}{rest}"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def html(self, *, autofocus: bool = False) -> str:
+        """The player as an HTML fragment, to sit in a notebook or in any page.
+
+        Its ids are new at every call, so several players (or several displays
+        of one player) on a page never act on each other.
+        """
+        player_id = new_prefix() + "player"
+        n = len(self)
+        lines = max(text.count("\n") + 1 for text in self.texts)
+        style = _STYLE.format(id=player_id, lines=round(lines * 1.35, 2))
+        frames = "".join(
+            f'<template class="cgp-frame">{self._frame(k, player_id)}</template>' for k in range(n)
+        )
+        focus = " data-autofocus" if autofocus else ""
+        note = f'<p class="cgp-hint">{html.escape(self.note)}</p>' if self.note else ""
+        return (
+            f'<div class="chaingrad-player" id="{player_id}" tabindex="0" data-lm-suppress-shortcuts="true" '
+            f'role="group" aria-label="{html.escape(self.title)}"{focus}>'
+            f"<style>{style}</style>"
+            '<div class="cgp-controls">'
+            '<button type="button" class="cgp-previous" disabled>Previous</button>'
+            '<button type="button" class="cgp-play" disabled>Play</button>'
+            '<button type="button" class="cgp-next" disabled>Next</button>'
+            f'<input type="range" class="cgp-slider" min="1" max="{n}" value="1" step="1" '
+            'aria-label="step" disabled>'
+            f'<span class="cgp-counter" aria-live="polite">step 1/{n}</span>'
+            '<span class="cgp-hint">(the controls need JavaScript: open the saved page in a browser, '
+            "or trust the notebook)</span>"
+            f"</div>{note}"
+            f'<div class="cgp-stage">{self._frame(0, player_id)}</div>'
+            f"{frames}</div>"
+            f"<script>{_SCRIPT % {'id': player_id, 'delay': max(1, round(self.delay * 1000))}}</script>"
+        )
+
+    def _frame(self, k: int, player_id: str) -> str:
+        text = f'<pre class="cgp-text">{html.escape(self.texts[k])}</pre>'
+        if self.frames is None:
+            return text
+        picture = inline_svg(self.frames[k], f"{player_id}-{k}-")
+        return f'{text}<div class="cgp-picture" title="click to zoom">{picture}</div>'
+
+    def page(self) -> str:
+        """The player as a complete web page (what :meth:`save` writes)."""
+        title = html.escape(self.title)
+        return (
+            "<!DOCTYPE html>\n"
+            '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{title}</title>\n</head>\n"
+            '<body style="margin: 1em 1.5em">\n'
+            f'<h1 style="font: 600 1.2em system-ui, Helvetica, Arial, sans-serif">{title}</h1>\n'
+            f"{self.html(autofocus=True)}\n</body>\n</html>\n"
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the player as one self-contained HTML file and return its path.
+
+        Open the file in any browser: everything it needs is inside it.
+        """
+        target = _html_path(path)
+        write_atomically(target, self.page().encode("utf-8"))
+        return target
+
+
+def _check_delay(delay: Any) -> float:
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0.01 <= delay <= 60:
+        raise StepPlayerError(
+            f"delay is the number of seconds between steps when playing, from 0.01 to 60; got {delay!r}"
+        )
+    return float(delay)
+
+
+def _html_path(path: Any) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"save_steps: the path must be a string or a Path, got {type(path).__name__}")
+    target = Path(path)
+    if target.suffix.lower() not in SUFFIXES:
+        raise StepPlayerError(
+            f"save_steps: {target.name!r} is not an HTML file name; end it in .html "
+            f"(e.g. {target.stem or 'steps'}.html) so that a browser opens it"
+        )
+    if not target.parent.is_dir():
+        raise StepPlayerError(
+            f"save_steps: the folder {str(target.parent)!r} does not exist; create it first"
+        )
+    return target
+
+
+def _check_budget(count: int, max_frames: int, who: str) -> None:
+    if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1:
+        raise StepPlayerError(f"max_frames must be a whole number >= 1, got {max_frames!r}")
+    if count > max_frames:
+        raise GraphTooLargeError(
+            f"{who}: this graph has {count} nodes, so the player would hold up to {count} frames, more "
+            f"than max_frames={max_frames}. Each frame is a full drawing of the graph; step through a "
+            f"smaller part (one neuron, one sample), or pass max_frames={count} to build it anyway."
+        )
+
+
+def _refuse_if_too_many_bytes(estimate: int, max_bytes: int, who: str) -> None:
+    if estimate > max_bytes:
+        raise GraphTooLargeError(
+            f"{who}: the player would be about {estimate / 1e6:.1f} MB (one drawing per step), more than "
+            f"max_bytes={max_bytes}. Step through a smaller graph, draw with show_local=False, or pass "
+            f"max_bytes={estimate * 2} to build it anyway."
+        )
+
+
+def build_player(
+    root: Value,
+    *,
+    delay: float = 1.0,
+    max_frames: int = DEFAULT_MAX_FRAMES,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    who: str = "step_through",
+    **options: Any,
+) -> StepPlayer:
+    """Run backward on ``root`` step by step and build its :class:`StepPlayer`."""
+    if not isinstance(root, Value):
+        raise TypeError(f"{who} needs a Value, got {type(root).__name__}")
+    if "step" in options:
+        raise TypeError(f"{who} draws every step itself; do not pass step=")
+    if options.get("view", "values") != "values":
+        raise StepPlayerError(f"{who} steps through the value graph; leave out view={options['view']!r}")
+    _check_delay(delay)
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise StepPlayerError(f"max_bytes must be a whole number >= 1, got {max_bytes!r}")
+    # Everything that can be refused is refused before any gradient changes.
+    count = len(topological_order(root))
+    refuse_if_too_large(count, options.get("max_nodes", DEFAULT_MAX_NODES), who)
+    _check_budget(count, max_frames, who)
+    plain = to_dot(root, **options)  # checks the other options
+    try:
+        dot_program()
+        drawn = True
+    except GraphvizNotFoundError:
+        drawn = False
+    if drawn:  # a step's drawing is about as large as the plain one, plus its edge labels
+        _refuse_if_too_many_bytes(int(len(render(plain, "svg")) * 1.1 * count), max_bytes, who)
+
+    steps = list(backward_steps(root))
+    if not drawn:
+        note = (
+            "Install Graphviz (apt-get install graphviz, brew install graphviz) to see a drawing "
+            "of each step; here is the arithmetic alone."
+        )
+        return StepPlayer(steps, None, delay=delay, note=note)
+    frames = render_frames([step.to_dot(**options) for step in steps])
+    _refuse_if_too_many_bytes(sum(len(frame) for frame in frames), max_bytes, who)
+    return StepPlayer(steps, frames, delay=delay)
+
+
+def step_through(
+    root: Value,
+    *,
+    delay: float = 1.0,
+    max_frames: int = DEFAULT_MAX_FRAMES,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    **options: Any,
+) -> StepPlayer:
+    """Step through backward on ``root``: a player with Previous, Next, Play and a slider.
+
+    Returns a :class:`StepPlayer`. Jupyter shows it as the player, and it
+    keeps working in the saved notebook and in any HTML export of it, since
+    it needs no kernel. ``player.save("steps.html")`` writes it as a web page.
+    Each step shows the graph as it was right after that step (see
+    :meth:`Step.draw <autograd.stepping.Step.draw>`) above its arithmetic,
+    exactly as ``print(step)`` writes it; Play advances every ``delay``
+    seconds. ``options`` go to :func:`autograd.to_dot` (e.g. ``cluster=True``,
+    ``show_local=False``). Without Graphviz's ``dot`` the player shows the
+    arithmetic alone.
+
+    This performs backward on the graph itself: afterwards every ``grad`` is
+    what ``backward()`` gives. A graph of more than ``max_frames`` nodes, or a
+    player of more than ``max_bytes``, is refused (:class:`GraphTooLargeError`)
+    before any gradient changes.
+    """
+    return build_player(root, delay=delay, max_frames=max_frames, max_bytes=max_bytes, **options)
+
+
+def save_steps(
+    root: Value,
+    path: str | os.PathLike[str],
+    *,
+    delay: float = 1.0,
+    max_frames: int = DEFAULT_MAX_FRAMES,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    **options: Any,
+) -> Path:
+    """Write the step player of ``root``'s backward pass to ``path``, one HTML file.
+
+    Every frame and every step's arithmetic is inside the file, which needs
+    no network and no kernel: open it in any browser. Previous / Next (or the
+    ← → keys) step, Play plays, the slider jumps. ``path`` must end in
+    ``.html``; the file is written atomically. Options as for
+    :func:`step_through`, which this is plus :meth:`StepPlayer.save`.
+    Returns the path.
+    """
+    target = _html_path(path)  # a wrong name is refused before backward runs
+    player = build_player(
+        root, delay=delay, max_frames=max_frames, max_bytes=max_bytes, who="save_steps", **options
+    )
+    return player.save(target)
+
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_FRAMES",
+    "StepPlayer",
+    "StepPlayerError",
+    "build_player",
+    "render_frames",
+    "save_steps",
+    "step_through",
+]
