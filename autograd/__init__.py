@@ -52,6 +52,7 @@ _TOOLS = {
     "export_steps": "autograd.stepping",
     "step_through": "autograd.player",
     "save_steps": "autograd.player",
+    "read_network": "autograd.neurons",
     "StepPlayer": "autograd.player",
     "explain": "autograd.explaining",
     "Explanation": "autograd.explaining",

@@ -53,10 +53,14 @@ from autograd.value import Value
 ACTIVATION_OPS = frozenset({"tanh", "sigmoid", "relu", "leaky_relu", "prelu", "softplus"})
 """Ops read as a neuron's activation when they are the only use of its ``z``."""
 
-LABELLED_EDGES_PER_LAYER = 16
+LABELLED_EDGES_PER_LAYER = 9
 """A layer with at most this many weights writes each weight's value and gradient
-next to its arrow; a denser layer shows them as a tooltip (hover over the arrow
-in an SVG), so that the picture stays readable."""
+next to its arrow; so does a layer of one neuron with up to
+:data:`LABELLED_FAN_IN` weights, whose arrows fan in without crossing. Denser
+layers show them as a tooltip (hover over the arrow in an SVG): their labels
+would pile up where the arrows cross."""
+
+LABELLED_FAN_IN = 16
 
 SPACED_LABELS_UP_TO = 40
 """Networks with at most this many weights make room for each label between
@@ -365,12 +369,13 @@ def neuron_dot_lines(
     drawn += 0 if network.root_neuron is not None else 1
     refuse_if_too_large(drawn, max_nodes, 'draw(view="neurons")', what="nodes")
     root_name = root.label or "L"
+    labelled = [_labelled(layer) for layer in network.layers]
 
     ids: dict[Value, str] = {}
     body = [
         f"graph [rankdir={rankdir}, fontname={quoted(FONT)}, nodesep=0.1, ranksep=1.6, splines=line, "
         f"outputorder=edgesfirst, forcelabels=true, labelloc=b, fontsize=10, "
-        f"label=<{_legend(root_name, show_grad)}>];\n",
+        f"label=<{_legend(root_name, show_grad, all(labelled))}>];\n",
         f"node [fontname={quoted(FONT)}, fontsize=9, style=filled];\n",
         f"edge [fontname={quoted(FONT)}, fontsize=8, arrowsize=0.5];\n",
     ]
@@ -401,32 +406,35 @@ def neuron_dot_lines(
         columns.append(column)
     body.extend(_column_order(columns))
     spaced = sum(len(n.weights) for n in network.neurons) <= SPACED_LABELS_UP_TO
-    for layer in network.layers:
-        labelled = sum(len(n.weights) for n in layer) <= LABELLED_EDGES_PER_LAYER
+    for layer, with_numbers in zip(network.layers, labelled):
         largest = max((abs(w.data) for n in layer for w in n.weights), default=0.0) or 1.0
         for neuron in layer:
             for w, x in zip(neuron.weights, neuron.inputs):
-                body.append(
-                    f"{ids[x]} -> {ids[neuron.h]} "
-                    f"[{_weight_attrs(names[w], w, largest, labelled, spaced, show_grad)}{outline([w])}];\n"
-                )
+                attrs = _weight_attrs(names[w], w, largest, with_numbers, spaced, show_grad)
+                body.append(f"{ids[x]} -> {ids[neuron.h]} [{attrs}{outline([w])}];\n")
     if network.root_neuron is None:
         label_kind = "label" if spaced else "xlabel"
         body.extend(_tail_lines(network, ids, names, root_name, show_grad, label_kind, outline([root])))
     return ["digraph chaingrad {\n", *body, "}\n"]
 
 
-def _legend(root_name: str, show_grad: bool) -> str:
+def _labelled(layer: list[Neuron]) -> bool:
+    """Whether a layer's arrows carry their numbers (see :data:`LABELLED_EDGES_PER_LAYER`)."""
+    count = sum(len(n.weights) for n in layer)
+    return count <= LABELLED_EDGES_PER_LAYER or (len(layer) == 1 and count <= LABELLED_FAN_IN)
+
+
+def _legend(root_name: str, show_grad: bool, all_labelled: bool) -> str:
     d = html_text(f"∂{root_name}")
     lines = ["each circle is a neuron: z = Σ w·x + b, h = f(z)"]
+    arrow = "each arrow is a weight w"
     if show_grad:
         lines[0] += f";  δ = {d}/∂z  (so {d}/∂w = δ·x and {d}/∂b = δ)"
-        lines.append(
-            f"each arrow is a weight w, with its gradient {d}/∂w; blue: w &gt; 0, red: w &lt; 0, "
-            "thicker: larger |w|"
-        )
-    else:
-        lines.append("each arrow is a weight w; blue: w &gt; 0, red: w &lt; 0, thicker: larger |w|")
+        arrow += f", with its gradient {d}/∂w"
+    arrow += "; blue: w &gt; 0, red: w &lt; 0, thicker: larger |w|"
+    if not all_labelled:
+        arrow += "; in an SVG, point at an arrow without numbers to read them"
+    lines.append(arrow)
     return "<BR/>".join(lines)
 
 

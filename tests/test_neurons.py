@@ -16,7 +16,7 @@ import nn
 from autograd import ChaingradError, Parameter, Value, draw, linear, save_graph, to_dot
 from autograd.drawing import format_number, render
 from autograd.neurons import (
-    LABELLED_EDGES_PER_LAYER,
+    LABELLED_FAN_IN,
     NeuronViewError,
     NotANetworkError,
     read_network,
@@ -265,7 +265,7 @@ def test_dense_layers_keep_their_numbers_in_tooltips():
     edges = WEIGHT.findall(text)
     assert len(edges) == 2 * 16 + 16 * 16 + 16
     labelled = [attrs for _, _, attrs in edges if "label=<" in attrs]
-    assert len(labelled) == 16 == LABELLED_EDGES_PER_LAYER  # only the output neuron's 16 weights
+    assert len(labelled) == 16 == LABELLED_FAN_IN  # only the 16 weights fanning into the output neuron
     assert all("tooltip=" in attrs for _, _, attrs in edges)
     arrows = [line for line in text.splitlines() if " -> " in line]
     assert not any(" label=<" in line for line in arrows)  # beside the arrows: no rank is added
@@ -310,3 +310,15 @@ def test_every_mlp_shape_draws_one_circle_per_neuron_and_one_arrow_per_weight(ni
     assert [len(layer) for layer in network.layers] == sizes
     deltas = [float(d) for d in re.findall(r"δ = ([-0-9.e+]+)<", text)]
     assert deltas == [float(format_number(n.z.grad)) for n in network.neurons]
+
+
+def test_arrows_carry_numbers_where_they_stay_readable():
+    # 2-3-3: 6 and 9 weights, all written out; 2-4-4-1: the 4 x 4 layer's 16 crossing arrows are not
+    small = to_dot(one_sample(nn.MLP(2, [3, 3, 1], seed=1), [1.0, 2.0]), view="neurons")
+    assert all("label=<" in attrs for _, _, attrs in WEIGHT.findall(small))
+    assert "point at an arrow" not in small
+    text = to_dot(one_sample(nn.MLP(2, [4, 4, 1], seed=1), [1.0, 2.0]), view="neurons")
+    edges = WEIGHT.findall(text)
+    numbered = [head for _, head, attrs in edges if "label=<" in attrs]
+    assert len(edges) == 8 + 16 + 4 and len(numbered) == 8 + 4
+    assert "point at an arrow without numbers" in text
