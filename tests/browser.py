@@ -72,11 +72,17 @@ def chromium(width: int = 1280, height: int = 900) -> Iterator[Any]:
 
 
 def screenshot_of(driver: Any, element: Any, path: Path) -> Path:
-    """A PNG of one element, the page's width wide (the window grows to fit it)."""
-    height = driver.execute_script(
-        "return Math.ceil(arguments[0].getBoundingClientRect().bottom + window.scrollY) + 20", element
-    )
-    width = driver.execute_script("return window.innerWidth")
-    driver.set_window_size(max(width, 800), max(int(height), 300))
+    """A PNG of one element, whole: the window grows until the element fits in it."""
+    for _ in range(5):
+        bottom, inner = driver.execute_script(
+            "var r = arguments[0].getBoundingClientRect();"
+            "return [Math.ceil(r.bottom + window.scrollY), window.innerHeight]",
+            element,
+        )
+        if inner >= bottom + 10:
+            break
+        size = driver.get_window_size()
+        driver.set_window_size(size["width"], size["height"] + bottom + 10 - inner)
+    driver.execute_script("window.scrollTo(0, 0)")
     path.write_bytes(element.screenshot_as_png)
     return path

@@ -487,11 +487,16 @@ def test_the_readme_images_script_writes_both_pictures(tmp_path):
     import subprocess
 
     script = Path(__file__).resolve().parent.parent / "scripts" / "make_readme_images.py"
-    subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path), "--no-browser"], check=True, capture_output=True
+    )
     graph = ET.parse(tmp_path / "graph.svg").getroot()
     step = ET.parse(tmp_path / "step.svg").getroot()
     assert {"w1", "x1", "u", "ŷ", "L"} <= {t.text for t in graph.iter(f"{SVG}text")}
     assert "adds -0.125" in {t.text for t in step.iter(f"{SVG}text")}  # ∂L/∂w1 = ∂L/∂u · x1
+    assert (tmp_path / "neurons.png").read_bytes().startswith(b"\x89PNG")
+    assert ET.parse(tmp_path / "neurons_mlp.svg").getroot().get("width").endswith("pt")
+    assert not (tmp_path / "player.png").exists()
 
 
 # -- large networks: the limit's advice, the order inside a neuron, fitting a notebook ----------

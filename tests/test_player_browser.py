@@ -334,3 +334,22 @@ def test_an_exported_notebook_holds_working_players_and_drawings_that_fit(chrome
     drawings[0].click()
     assert drawings[0].rect["width"] == pytest.approx(natural, rel=0.02)
     assert errors(chrome) == []
+
+
+def test_the_readme_script_photographs_the_player(tmp_path):
+    import importlib.util
+
+    from PIL import Image
+
+    spec = importlib.util.spec_from_file_location(
+        "make_readme_images", REPO / "scripts" / "make_readme_images.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    written = script.main(["--out", str(tmp_path)])
+    assert tmp_path / "player.png" in written
+    with Image.open(tmp_path / "player.png") as picture:
+        width, height = picture.size
+        colours = picture.convert("RGB").getcolors(maxcolors=1 << 20) or []
+    assert width >= 800 and 250 <= height <= 900  # the whole player: controls, text and drawing
+    assert any(rgb == (220, 38, 38) for _, rgb in colours)  # the highlighted step, in red
