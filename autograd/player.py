@@ -3,7 +3,8 @@
 :func:`save_steps` writes the steps of a backward pass into a single HTML
 file, and :func:`step_through` returns the same player for Jupyter. Every
 step's drawing (an SVG rendered by Graphviz) and its arithmetic (exactly
-``str(step)``) are embedded in the page, with a little JavaScript for the
+``str(step)``; see :func:`shown` for the few characters a page cannot hold)
+are embedded in the page, with a little JavaScript for the
 controls: **Previous**, **Next**, **Play**, a slider, a counter ``step k/N``,
 and the arrow keys. Nothing is loaded from the network, no kernel is needed,
 and the file opens in any browser, so the player keeps working in a saved
@@ -223,7 +224,7 @@ _STYLE = """
 #{id} .cgp-controls button:disabled {{ cursor: default; }}
 #{id} .cgp-slider {{ flex: 1 1 12em; max-width: 30em; }}
 #{id} .cgp-counter {{ font-variant-numeric: tabular-nums; font-weight: 600; min-width: 7em; }}
-#{id} .cgp-hint {{ font-size: smaller; opacity: 0.7; }}
+#{id} .cgp-hint, #{id} .cgp-note {{ font-size: smaller; opacity: 0.7; }}
 #{id} .cgp-text {{ font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
   font-size: 0.9em; line-height: 1.35; white-space: pre-wrap; margin: 0.4em 0; min-height: {lines}em; }}
 #{id} .cgp-picture {{ max-width: 100%; overflow-x: auto; cursor: zoom-in; }}
@@ -344,10 +345,10 @@ class StepPlayer:
             f'<template class="cgp-frame">{self._frame(k, player_id)}</template>' for k in range(n)
         )
         focus = " data-autofocus" if autofocus else ""
-        note = f'<p class="cgp-hint">{html.escape(self.note)}</p>' if self.note else ""
+        note = f'<p class="cgp-note">{html.escape(self.note)}</p>' if self.note else ""
         return (
             f'<div class="chaingrad-player" id="{player_id}" tabindex="0" data-lm-suppress-shortcuts="true" '
-            f'role="group" aria-label="{html.escape(self.title)}"{focus}>'
+            f'role="group" aria-label="{_escape(self.title)}"{focus}>'
             f"<style>{style}</style>"
             '<div class="cgp-controls">'
             '<button type="button" class="cgp-previous" disabled>Previous</button>'
@@ -365,7 +366,7 @@ class StepPlayer:
         )
 
     def _frame(self, k: int, player_id: str) -> str:
-        text = f'<pre class="cgp-text">{html.escape(self.texts[k])}</pre>'
+        text = f'<pre class="cgp-text">{_escape(self.texts[k])}</pre>'
         if self.frames is None:
             return text
         picture = inline_svg(self.frames[k], f"{player_id}-{k}-")
@@ -373,7 +374,7 @@ class StepPlayer:
 
     def page(self) -> str:
         """The player as a complete web page (what :meth:`save` writes)."""
-        title = html.escape(self.title)
+        title = _escape(self.title)
         return (
             "<!DOCTYPE html>\n"
             '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -392,6 +393,28 @@ class StepPlayer:
         target = _html_path(path)
         write_atomically(target, self.page().encode("utf-8"))
         return target
+
+
+def _shown_char(ch: str) -> str:
+    code = ord(ch)
+    if ch in "\n\t":
+        return ch
+    if code < 32 or code == 0x7F:
+        return chr(0x2400 + code) if code < 32 else "\u2421"  # the control's visible picture: ␀ ␛
+    if 0xD800 <= code <= 0xDFFF or (code & 0xFFFE) == 0xFFFE or 0xFDD0 <= code <= 0xFDEF:
+        return "\ufffd"  # lone surrogates and noncharacters: no page can hold them
+    return ch
+
+
+def shown(text: str) -> str:
+    """``text`` as a page can show it: unchanged, except the characters HTML cannot
+    carry (control characters, lone surrogates), which become visible stand-ins.
+    ``str(step)`` of any ordinary graph passes through untouched."""
+    return "".join(map(_shown_char, text))
+
+
+def _escape(text: str) -> str:
+    return html.escape(shown(text))
 
 
 def _check_delay(delay: Any) -> float:
@@ -543,5 +566,6 @@ __all__ = [
     "build_player",
     "render_frames",
     "save_steps",
+    "shown",
     "step_through",
 ]

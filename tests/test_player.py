@@ -21,6 +21,7 @@ from autograd.player import (
     StepPlayerError,
     render_frames,
     save_steps,
+    shown,
     step_through,
 )
 
@@ -272,7 +273,8 @@ def test_any_labels_give_the_exact_texts(labels):
     finally:
         monkey.undo()
     expected = [str(s) for s in backward_steps(labelled_graph(labels))]
-    assert page.pre_texts[1:] == expected == list(player.texts)
+    assert list(player.texts) == expected
+    assert page.pre_texts[1:] == [shown(text) for text in expected]
     assert len(page.scripts) == 1
 
 
@@ -375,3 +377,11 @@ def test_the_module_is_importable_without_a_browser_or_widgets(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
     assert len(step_through(expression())) == 5
     assert Path(autograd.player.__file__).name == "player.py"
+
+
+def test_characters_a_page_cannot_hold_are_shown_as_stand_ins(tmp_path):
+    root = labelled_graph(["nul\x00", "esc\x1b[31m", "lone\ud800", "tab\tbell\x07", "ok"])
+    text = save_steps(root, tmp_path / "steps.html").read_text(encoding="utf-8")  # it encodes
+    assert "\x00" not in text and "\x1b" not in text and "nul␀" in text and "esc␛[31m" in text
+    assert "lone\ufffd" in text and "tab\tbell␇" in text
+    assert shown("∂L/∂w1 = -0.125 × 2\n  next") == "∂L/∂w1 = -0.125 × 2\n  next"
