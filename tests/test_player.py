@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import GraphTooLargeError, Parameter, Value, backward_steps, linear, topological_order
+from autograd.frames import render_frames
 from autograd.player import (
     StepPlayer,
     StepPlayerError,
-    render_frames,
     save_steps,
     shown,
     step_through,
@@ -177,9 +177,9 @@ def test_nothing_moves_between_frames(options):
 
 
 def test_without_a_shared_layout_frames_are_still_drawn(monkeypatch):
-    import autograd.player as player_module
+    import autograd.frames
 
-    monkeypatch.setattr(player_module, "_pinned_frames", lambda dots: None)
+    monkeypatch.setattr(autograd.frames, "_pinned_frames", lambda dots: None)
     player = step_through(neuron_loss())
     assert len(player.frames) == len(player) and all("<svg" in f for f in player.frames)
 
@@ -385,3 +385,19 @@ def test_characters_a_page_cannot_hold_are_shown_as_stand_ins(tmp_path):
     assert "\x00" not in text and "\x1b" not in text and "nul␀" in text and "esc␛[31m" in text
     assert "lone\ufffd" in text and "tab\tbell␇" in text
     assert shown("∂L/∂w1 = -0.125 × 2\n  next") == "∂L/∂w1 = -0.125 × 2\n  next"
+
+
+def test_without_neato_each_frame_keeps_its_own_layout(monkeypatch):
+    import autograd.frames
+
+    real = autograd.frames._run_graphviz
+
+    def no_neato(program, *args):
+        if program == "neato":
+            raise autograd.GraphvizError("neato is not installed")
+        return real(program, *args)
+
+    monkeypatch.setattr(autograd.frames, "_run_graphviz", no_neato)
+    dots = [step.to_dot() for step in backward_steps(expression())]
+    frames = render_frames(dots)
+    assert len(frames) == len(dots) and all("<svg" in f for f in frames)
