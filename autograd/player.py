@@ -13,16 +13,19 @@ notebook, in nbconvert's HTML, on nbviewer and on a course page.
 All frames share one layout (see :mod:`autograd.frames`), so nothing moves
 while you step; only the numbers and the highlight change.
 
-Each frame is a full drawing, so a player's size grows with the number of
-steps times the size of a drawing. ``max_frames`` and ``max_bytes`` bound it,
-and a graph over either is refused with :class:`GraphTooLargeError` before
-any gradient changes.
+The page holds the first drawing whole and, for every later step, only the
+nodes and edges that step changed (see :func:`_pieces`); its script puts each
+drawing back together when it is shown. ``max_frames`` (steps) and
+``max_bytes`` (the page) bound a player; one over either is refused with
+:class:`GraphTooLargeError`, and the gradients are left as they were.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,6 @@ from autograd.drawing import (
     GraphvizNotFoundError,
     dot_program,
     refuse_if_too_large,
-    render,
     to_dot,
     write_atomically,
 )
@@ -81,22 +83,30 @@ _SCRIPT = """
   if (!root || root.getAttribute("data-ready")) return;
   root.setAttribute("data-ready", "1");
   function part(name) { return root.querySelector(".cgp-" + name); }
-  var frames = root.querySelectorAll("template.cgp-frame");
-  var stage = part("stage"), counter = part("counter"), slider = part("slider");
+  var data = JSON.parse(part("data").textContent);
+  var texts = data.texts, pieces = data.pieces;
+  var text = part("text"), picture = part("picture"), counter = part("counter"), slider = part("slider");
   var previous = part("previous"), next = part("next"), play = part("play");
-  var n = frames.length, k = 0, timer = null, delay = %(delay)d;
+  var n = texts.length, k = 0, timer = null, delay = %(delay)d;
+  function drawing(i) {  // each piece of the drawing as it was last changed at or before step i
+    var out = [];
+    for (var g = 0; g < pieces.length; g++) {
+      var versions = pieces[g], chosen = versions[0][1];
+      for (var v = 1; v < versions.length && versions[v][0] <= i; v++) chosen = versions[v][1];
+      out.push(chosen);
+    }
+    return out.join("");
+  }
   function show(i) {
     k = Math.max(0, Math.min(n - 1, i));
-    stage.innerHTML = "";
-    stage.appendChild(frames[k].content.cloneNode(true));
+    text.textContent = texts[k];
+    if (picture) picture.innerHTML = drawing(k);
     counter.textContent = "step " + (k + 1) + "/" + n;
     slider.value = String(k + 1);
     var focused = document.activeElement;
     previous.disabled = k === 0;
     next.disabled = k === n - 1;
-    if (focused === previous || focused === next) {
-      if (focused.disabled) root.focus();  // keep the arrow keys working at either end
-    }
+    if ((focused === previous || focused === next) && focused.disabled) root.focus();  // keys keep working
   }
   function stop() {
     if (timer !== null) { clearInterval(timer); timer = null; }
@@ -111,9 +121,7 @@ _SCRIPT = """
   next.addEventListener("click", function () { stop(); show(k + 1); });
   play.addEventListener("click", function () { if (timer === null) start(); else stop(); });
   slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10) - 1); });
-  stage.addEventListener("click", function (event) {
-    if (event.target.closest && event.target.closest(".cgp-picture")) root.classList.toggle("cgp-full");
-  });
+  if (picture) picture.addEventListener("click", function () { root.classList.toggle("cgp-full"); });
   root.addEventListener("keydown", function (event) {
     if (event.target === slider || event.altKey || event.ctrlKey || event.metaKey) return;
     var moves = {ArrowLeft: k - 1, ArrowRight: k + 1, Home: 0, End: n - 1};
@@ -129,6 +137,38 @@ _SCRIPT = """
   if (root.hasAttribute("data-autofocus")) root.focus();
 })();
 """
+
+_PIECE = re.compile(r'<g id="[^"]*" class="(?:node|edge|cluster)">')
+
+
+def _pieces(drawings: list[str]) -> list[list[tuple[int, str]]]:
+    """The drawings of all steps, stored once: each drawing cut into pieces (one
+    per node, edge and cluster of the graph), and each piece kept only at the
+    steps where it changes, as ``(step, text)``. Joining, for each piece, its
+    last version at or before step k gives drawing k back.
+
+    A step changes a few nodes and edges, so a player holds a few drawings'
+    worth of text instead of one per step. Drawings that do not cut into the
+    same number of pieces are kept whole, one version per step.
+    """
+    cuts = [[m.start() for m in _PIECE.finditer(d)] for d in drawings]
+    if len({len(c) for c in cuts}) != 1:
+        return [[(k, d) for k, d in enumerate(drawings)]]
+    split = [[d[a:b] for a, b in zip([0, *c], [*c, len(d)])] for d, c in zip(drawings, cuts)]
+    pieces: list[list[tuple[int, str]]] = []
+    for g in range(len(split[0])):
+        versions = [(0, split[0][g])]
+        for k in range(1, len(split)):
+            if split[k][g] != versions[-1][1]:
+                versions.append((k, split[k][g]))
+        pieces.append(versions)
+    return pieces
+
+
+def _script_json(value: Any) -> str:
+    """JSON that can sit inside a <script> element: no ``</`` and no ``<!--`` in it."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
 
 
 class StepPlayer:
@@ -184,9 +224,15 @@ class StepPlayer:
         n = len(self)
         lines = max(text.count("\n") + 1 for text in self.texts)
         style = _STYLE.format(id=player_id, lines=round(lines * 1.35, 2))
-        frames = "".join(
-            f'<template class="cgp-frame">{self._frame(k, player_id)}</template>' for k in range(n)
-        )
+        # one prefix for every step's drawing: only one of them is ever on the page
+        drawings = [inline_svg(f, f"{player_id}-") for f in self.frames] if self.frames is not None else []
+        data = {
+            "texts": [shown(text) for text in self.texts],
+            "pieces": _pieces(drawings) if drawings else [],
+        }
+        first = f'<pre class="cgp-text">{_escape(self.texts[0])}</pre>'
+        if drawings:
+            first += f'<div class="cgp-picture" title="click to zoom">{drawings[0]}</div>'
         focus = " data-autofocus" if autofocus else ""
         note = f'<p class="cgp-note">{html.escape(self.note)}</p>' if self.note else ""
         return (
@@ -203,17 +249,11 @@ class StepPlayer:
             '<span class="cgp-hint">(the controls need JavaScript: open the saved page in a browser, '
             "or trust the notebook)</span>"
             f"</div>{note}"
-            f'<div class="cgp-stage">{self._frame(0, player_id)}</div>'
-            f"{frames}</div>"
+            f'<div class="cgp-stage">{first}</div>'
+            f'<script type="application/json" class="cgp-data">{_script_json(data)}</script>'
+            "</div>"
             f"<script>{_SCRIPT % {'id': player_id, 'delay': max(1, round(self.delay * 1000))}}</script>"
         )
-
-    def _frame(self, k: int, player_id: str) -> str:
-        text = f'<pre class="cgp-text">{_escape(self.texts[k])}</pre>'
-        if self.frames is None:
-            return text
-        picture = inline_svg(self.frames[k], f"{player_id}-{k}-")
-        return f'{text}<div class="cgp-picture" title="click to zoom">{picture}</div>'
 
     def page(self) -> str:
         """The player as a complete web page (what :meth:`save` writes)."""
@@ -290,17 +330,16 @@ def _check_budget(count: int, max_frames: int, who: str) -> None:
     if count > max_frames:
         raise GraphTooLargeError(
             f"{who}: this graph has {count} nodes, so the player would hold up to {count} frames, more "
-            f"than max_frames={max_frames}. Each frame is a full drawing of the graph; step through a "
-            f"smaller part (one neuron, one sample), or pass max_frames={count} to build it anyway."
+            f"than max_frames={max_frames}. Step through a smaller part (one neuron, one sample), or "
+            f"pass max_frames={count} to build it anyway."
         )
 
 
-def _refuse_if_too_many_bytes(estimate: int, max_bytes: int, who: str) -> None:
-    if estimate > max_bytes:
+def _refuse_if_too_many_bytes(size: int, max_bytes: int, who: str) -> None:
+    if size > max_bytes:
         raise GraphTooLargeError(
-            f"{who}: the player would be about {estimate / 1e6:.1f} MB (one drawing per step), more than "
-            f"max_bytes={max_bytes}. Step through a smaller graph, draw with show_local=False, or pass "
-            f"max_bytes={estimate * 2} to build it anyway."
+            f"{who}: the player is {size:,} bytes, more than max_bytes={max_bytes}. Step through "
+            f"a smaller graph (one neuron, one sample), or pass max_bytes={size} to keep it anyway."
         )
 
 
@@ -313,7 +352,12 @@ def build_player(
     who: str = "step_through",
     **options: Any,
 ) -> StepPlayer:
-    """Run backward on ``root`` step by step and build its :class:`StepPlayer`."""
+    """Run backward on ``root`` step by step and build its :class:`StepPlayer`.
+
+    A refusal leaves every gradient as it was: the options and the number of
+    steps are checked first, and a player found too large once it is drawn
+    puts back the gradients its backward pass changed.
+    """
     if not isinstance(root, Value):
         raise TypeError(f"{who} needs a Value, got {type(root).__name__}")
     if "step" in options:
@@ -323,29 +367,33 @@ def build_player(
     _check_delay(delay)
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise StepPlayerError(f"max_bytes must be a whole number >= 1, got {max_bytes!r}")
-    # Everything that can be refused is refused before any gradient changes.
-    count = len(topological_order(root))
-    refuse_if_too_large(count, options.get("max_nodes", DEFAULT_MAX_NODES), who)
-    _check_budget(count, max_frames, who)
-    plain = to_dot(root, **options)  # checks the other options
+    order = topological_order(root)
+    refuse_if_too_large(len(order), options.get("max_nodes", DEFAULT_MAX_NODES), who)
+    _check_budget(len(order), max_frames, who)
+    to_dot(root, **options)  # checks the other options
     try:
         dot_program()
         drawn = True
     except GraphvizNotFoundError:
         drawn = False
-    if drawn:  # a step's drawing is about as large as the plain one, plus its edge labels
-        _refuse_if_too_many_bytes(int(len(render(plain, "svg")) * 1.1 * count), max_bytes, who)
 
+    before = [node.grad for node in order]
     steps = list(backward_steps(root))
-    if not drawn:
-        note = (
-            "Install Graphviz (apt-get install graphviz, brew install graphviz) to see a drawing "
-            "of each step; here is the arithmetic alone."
-        )
-        return StepPlayer(steps, None, delay=delay, note=note)
-    frames = render_frames([step.to_dot(**options) for step in steps])
-    _refuse_if_too_many_bytes(sum(len(frame) for frame in frames), max_bytes, who)
-    return StepPlayer(steps, frames, delay=delay)
+    try:
+        if drawn:
+            player = StepPlayer(steps, render_frames([step.to_dot(**options) for step in steps]), delay=delay)
+        else:
+            note = (
+                "Install Graphviz (apt-get install graphviz, brew install graphviz) to see a drawing "
+                "of each step; here is the arithmetic alone."
+            )
+            player = StepPlayer(steps, None, delay=delay, note=note)
+        _refuse_if_too_many_bytes(len(player.html().encode("utf-8")), max_bytes, who)
+    except BaseException:
+        for node, grad in zip(order, before):
+            node.grad = grad
+        raise
+    return player
 
 
 def step_through(
@@ -370,8 +418,8 @@ def step_through(
 
     This performs backward on the graph itself: afterwards every ``grad`` is
     what ``backward()`` gives. A graph of more than ``max_frames`` nodes, or a
-    player of more than ``max_bytes``, is refused (:class:`GraphTooLargeError`)
-    before any gradient changes.
+    page of more than ``max_bytes``, is refused (:class:`GraphTooLargeError`)
+    and leaves every gradient as it was.
     """
     return build_player(root, delay=delay, max_frames=max_frames, max_bytes=max_bytes, **options)
 

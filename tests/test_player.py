@@ -4,6 +4,8 @@ before any gradient changes. (tests/test_player_browser.py drives it in Chromium
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import GraphTooLargeError, Parameter, Value, backward_steps, linear, topological_order
 from autograd.frames import render_frames
+from autograd.inline_svg import inline_svg
 from autograd.player import (
     StepPlayer,
     StepPlayerError,
@@ -77,25 +80,31 @@ def grads(root: Value) -> list[float]:
 
 
 class Page(HTMLParser):
-    """What a page holds: its tags, its templates' texts, its scripts, its ids."""
+    """What a page holds: its tags, the text of its <pre>, its scripts, its ids,
+    and the player's data (every step's text and the pieces of its drawings)."""
 
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.pre_texts: list[str] = []
-        self.scripts: list[str] = []
+        self.scripts: list[tuple[str | None, str]] = []  # (type, text)
         self._in: str | None = None
+        self._type: str | None = None
         self._buffer: list[str] = []
         self.feed(text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
         if tag in ("pre", "script"):
-            self._in, self._buffer = tag, []
+            self._in, self._type, self._buffer = tag, dict(attrs).get("type"), []
 
     def handle_endtag(self, tag: str) -> None:
         if tag == self._in:
-            (self.pre_texts if tag == "pre" else self.scripts).append("".join(self._buffer))
+            text = "".join(self._buffer)
+            if tag == "pre":
+                self.pre_texts.append(text)
+            else:
+                self.scripts.append((self._type, text))
             self._in = None
 
     def handle_data(self, data: str) -> None:
@@ -104,6 +113,34 @@ class Page(HTMLParser):
 
     def ids(self) -> list[str]:
         return [attrs["id"] for _, attrs in self.tags if attrs.get("id")]
+
+    @property
+    def code(self) -> list[str]:
+        """The scripts that run."""
+        return [text for kind, text in self.scripts if kind is None]
+
+    @property
+    def data(self) -> dict:
+        (text,) = [text for kind, text in self.scripts if kind == "application/json"]
+        return json.loads(text)
+
+    def texts(self) -> list[str]:
+        return self.data["texts"]
+
+    def drawings(self) -> list[str]:
+        """Each step's drawing put back together, as the page's script does."""
+        pieces = self.data["pieces"]
+        drawings = []
+        for k in range(len(self.texts())):
+            parts = []
+            for versions in pieces:
+                chosen = versions[0][1]
+                for step, text in versions[1:]:
+                    if step <= k:
+                        chosen = text
+                parts.append(chosen)
+            drawings.append("".join(parts))
+        return drawings
 
 
 # -- the file ------------------------------------------------------------------------
@@ -114,9 +151,9 @@ def test_save_steps_writes_one_page_with_every_step(tmp_path):
     steps = [str(step) for step in backward_steps(expression())]
     text = path.read_text(encoding="utf-8")
     page = Page(text)
-    # the first step is on the page as it loads; then one frame per step
-    assert page.pre_texts == [steps[0], *steps]
-    assert text.count('<template class="cgp-frame">') == len(steps)
+    assert page.pre_texts == [steps[0]]  # on the page as it loads, before any script runs
+    assert page.texts() == steps
+    assert len(page.drawings()) == len(steps)
     assert f"step 1/{len(steps)}" in text
     labels = [tag for tag, attrs in page.tags if tag == "button"]
     assert labels == ["button"] * 3
@@ -133,7 +170,7 @@ def test_the_page_needs_nothing_from_outside(tmp_path):
     for tag, attrs in page.tags:
         assert "src" not in attrs and tag not in ("link", "iframe", "img"), tag
         assert not (attrs.get("href") or "").startswith(("http", "//")), attrs
-    urls = set(re.findall(r"https?://[^\s\"')]+", text))
+    urls = set(re.findall(r"https?://[^\s\"')\\]+", text))
     assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
     assert "@import" not in text and "url(" not in text
 
@@ -200,7 +237,7 @@ def test_step_through_returns_the_player_and_does_backward():
     reference.backward()
     assert isinstance(player, StepPlayer) and grads(f) == grads(reference)
     assert player.texts == tuple(str(s) for s in backward_steps(expression()))
-    assert player._repr_html_().count('<template class="cgp-frame">') == len(player)
+    assert Page(player._repr_html_()).texts() == list(player.texts)
     assert autograd.step_through is step_through and autograd.save_steps is save_steps
 
 
@@ -218,7 +255,7 @@ def test_each_display_has_ids_of_its_own():
     first, second = Page(player.html()), Page(player.html())
     assert set(first.ids()).isdisjoint(second.ids())
     player_id = next(i for i in first.ids() if i.endswith("player"))
-    script = first.scripts[0]
+    (script,) = first.code
     assert f'document.getElementById("{player_id}")' in script
     assert "document.querySelector" not in script  # everything is looked up inside the player
     style = re.search(r"<style>(.*?)</style>", player.html(), re.S).group(1)
@@ -232,7 +269,7 @@ def test_without_graphviz_the_player_shows_the_arithmetic(monkeypatch):
     assert player.frames is None
     page = player.html()
     assert "<svg" not in page and "apt-get install graphviz" in page
-    assert Page(page).pre_texts[1:] == list(player.texts)
+    assert Page(page).texts() == list(player.texts) and Page(page).data["pieces"] == []
 
 
 # -- escaping ---------------------------------------------------------------------------------
@@ -255,11 +292,14 @@ def test_labels_that_look_like_markup_stay_text(tmp_path):
     path = save_steps(labelled_graph(NASTY), tmp_path / "steps.html")
     text = path.read_text(encoding="utf-8")
     page = Page(text)
-    assert page.pre_texts[1:] == [str(s) for s in backward_steps(labelled_graph(NASTY))]
-    assert len(page.scripts) == 1 and "pwned" not in page.scripts[0]
-    assert text.count("<script>") == 1 and text.count("</script>") == 1
-    for frame in re.findall(r'<div class="cgp-picture"[^>]*>(.*?)</div>', text, re.S):
-        ET.fromstring(frame)  # each inline drawing is well-formed
+    assert page.texts() == [str(s) for s in backward_steps(labelled_graph(NASTY))]
+    assert page.pre_texts == [page.texts()[0]]
+    assert len(page.code) == 1 and "pwned" not in page.code[0]
+    assert len(page.scripts) == 2 and text.count("</script>") == 2  # the data and the code
+    data = next(body for kind, body in page.scripts if kind == "application/json")
+    assert "</" not in data and "<!--" not in data  # nothing in it can end or bend the script element
+    for drawing in page.drawings():
+        ET.fromstring(drawing)
 
 
 @settings(max_examples=40, deadline=None)
@@ -274,8 +314,8 @@ def test_any_labels_give_the_exact_texts(labels):
         monkey.undo()
     expected = [str(s) for s in backward_steps(labelled_graph(labels))]
     assert list(player.texts) == expected
-    assert page.pre_texts[1:] == [shown(text) for text in expected]
-    assert len(page.scripts) == 1
+    assert page.texts() == [shown(text) for text in expected]
+    assert len(page.code) == 1
 
 
 # -- limits and bad arguments, refused before any gradient changes ---------------------------
@@ -299,14 +339,17 @@ def test_too_many_frames_are_refused_before_backward(tmp_path):
     assert len(step_through(root, max_frames=40)) == 40
 
 
-def test_too_many_bytes_are_refused_before_backward(tmp_path):
+def test_too_many_bytes_are_refused_and_the_gradients_left_as_they_were(tmp_path):
     root = neuron_loss()
     before = grads(root)
-    with pytest.raises(GraphTooLargeError, match=r"MB .*max_bytes=50000"):
-        step_through(root, max_bytes=50_000)
-    assert grads(root) == before
-    player = step_through(root, max_bytes=5_000_000)
-    assert sum(len(f) for f in player.frames) < 5_000_000
+    with pytest.raises(
+        GraphTooLargeError, match=r"the player is [\d,]+ bytes, more than max_bytes=50000"
+    ) as caught:
+        save_steps(root, tmp_path / "s.html", max_bytes=50_000)
+    assert grads(root) == before and list(tmp_path.iterdir()) == []
+    size = int(re.search(r"pass max_bytes=(\d+)", str(caught.value)).group(1))
+    player = step_through(root, max_bytes=size)
+    assert len(player.html().encode("utf-8")) <= size + 200  # the same page, but for its fresh ids
 
 
 def test_the_node_limit_of_drawings_applies(tmp_path):
@@ -401,3 +444,25 @@ def test_without_neato_each_frame_keeps_its_own_layout(monkeypatch):
     dots = [step.to_dot() for step in backward_steps(expression())]
     frames = render_frames(dots)
     assert len(frames) == len(dots) and all("<svg" in f for f in frames)
+
+
+def test_the_page_holds_each_drawing_once_and_only_what_changes():
+    player = step_through(two_two_one())
+    text = player.html()
+    page = Page(text)
+    prefix = next(i for i in page.ids() if i.endswith("player")) + "-"
+    # every step's drawing comes back exactly from the pieces
+    assert page.drawings() == [inline_svg(frame, prefix) for frame in player.frames]
+    # and the page is far smaller than one drawing per step
+    assert len(text) < sum(len(frame) for frame in player.frames) / 3
+    pieces = page.data["pieces"]
+    assert len(pieces) > 40 and all(versions[0][0] == 0 for versions in pieces)
+    assert all(a[0] < b[0] for versions in pieces for a, b in itertools.pairwise(versions))
+
+
+def test_drawings_that_do_not_line_up_are_kept_whole():
+    from autograd.player import _pieces
+
+    one = '<svg><g id="a" class="node">1</g></svg>'
+    two = '<svg><g id="a" class="node">1</g><g id="b" class="edge">2</g></svg>'
+    assert _pieces([one, two]) == [[(0, one), (1, two)]]
