@@ -206,7 +206,8 @@ class StepPlayer:
         more = len(self) - 1
         rest = f"\n... {more} more step{'s' if more != 1 else ''} (print it to see them all)" if more else ""
         return (
-            f"StepPlayer: {len(self)} steps of backward from {self.steps[0].root_name} "
+            f"StepPlayer: {len(self)} step{'s' if len(self) != 1 else ''} of backward from "
+            f"{self.steps[0].root_name} "
             f"(Previous / Next / Play in Jupyter, or .save('steps.html') for any browser)\n"
             f"{self.texts[0]}{rest}"
         )

@@ -248,6 +248,9 @@ def test_the_text_forms_say_what_it_is():
     assert first[1] == player.texts[0].splitlines()[0]
     assert "VBox" not in repr(player)
     assert str(player) == "\n\n".join(player.texts)
+    alone = step_through(Value(3.0, "x"))
+    assert repr(alone).splitlines()[0].startswith("StepPlayer: 1 step of backward from x (")
+    assert "more step" not in repr(alone)
 
 
 def test_each_display_has_ids_of_its_own():
