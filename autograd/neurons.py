@@ -308,7 +308,7 @@ def _row(name: str, value: float, colour: str | None = None) -> str:
     return f"<TR><TD>{text}</TD></TR>"
 
 
-def _neuron_label(neuron: Neuron, show_grad: bool, root_name: str) -> str:
+def _neuron_label(neuron: Neuron, show_grad: bool) -> str:
     title = _title(neuron)
     rows = [f"<TR><TD><B>{html_text(title)}</B></TD></TR>"] if title else []
     rows.append(f"<TR><TD>{html_text(neuron.activation)}</TD></TR>")
@@ -400,7 +400,7 @@ def neuron_dot_lines(
             fill = COLOURS["output"] if neuron is network.root_neuron else NEURON_COLOUR
             body.append(
                 f'{node_id} [shape=circle, margin=0.02, fillcolor="{fill}", '
-                f"label={_neuron_label(neuron, show_grad, root_name)}{outline(parts)}];\n"
+                f"label={_neuron_label(neuron, show_grad)}{outline(parts)}];\n"
             )
             column.append(node_id)
         columns.append(column)
