@@ -5,11 +5,12 @@
     chaingrad demo                         seed 003's 2-2-1 network, checked by hand
 
 Every error is one line on stderr that says what is wrong, with exit status 2,
-never a traceback. Nothing the user typed reaches the terminal raw: control
-characters (the escape sequences that move the cursor, clear the screen or
-change colours) are shown escaped, as ``\x1b``. This module is the one place
-that ties ``autograd`` and ``nn`` together, so it imports ``nn`` only inside
-the commands that train.
+never a traceback; training that diverges stops with one line and exit status
+1. Nothing the user typed reaches the terminal raw: control characters (the
+escape sequences that move the cursor, clear the screen or change colours)
+are shown escaped, as ``\x1b``. This module is the one place that ties
+``autograd`` and ``nn`` together, so it imports ``nn`` only inside the
+commands that train.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from autograd.errors import ChaingradError
+from autograd.errors import ChaingradError, DomainError
 from autograd.graph import topological_order
 from autograd.value import Parameter, Value, linear, to_float
 
@@ -66,6 +67,19 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples as written and ends each option's help with its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "(default" in text or default is argparse.SUPPRESS or action.nargs == 0:
+            return text  # flags (store_true) are off unless given
+        if default is None or default == []:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 # -- chaingrad grad ------------------------------------------------------------
 
 
@@ -89,9 +103,33 @@ def _leaves_by_label(root: Value) -> dict[str, Value]:
     return {v.label: v for v in topological_order(root) if v.label and not v.inputs}
 
 
+DRAW_FORMATS = (".svg", ".png", ".pdf", ".dot")
+
+
+def _draw_path(text: str) -> Path:
+    """The file of ``--draw``, whose suffix picks the format (checked before any work)."""
+    path = Path(text)
+    if path.suffix.lower() not in DRAW_FORMATS:
+        formats = ", ".join(DRAW_FORMATS[:-1]) + f" or {DRAW_FORMATS[-1]}"
+        found = f"{path.suffix!r}" if path.suffix else "no suffix"
+        raise UsageError(
+            f"--draw {text}: the file name must end in {formats} (the suffix picks the format); got {found}"
+        )
+    return path
+
+
+def _steps_path(text: str) -> Path:
+    path = Path(text)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--save-steps {text}: the step player is a web page; give a name ending in .html")
+    return path
+
+
 def cmd_grad(args: argparse.Namespace) -> int:
     import autograd
 
+    draw_path = _draw_path(args.draw) if args.draw else None
+    steps_path = _steps_path(args.save_steps) if args.save_steps else None
     values = _bindings(args.bindings)
     root = autograd.parse(args.expression, **values)
     root.label = root.label or "f"
@@ -118,9 +156,14 @@ def cmd_grad(args: argparse.Namespace) -> int:
         name, formula = args.check
         report = autograd.check_formula(root, _known(leaves, name).label, formula)
         out += ["", f"check ∂f/∂{name} = {formula}", str(report)]
-    if args.draw:
-        path = autograd.save_graph(root, args.draw)
+    if draw_path is not None:
+        path = autograd.save_graph(root, draw_path)
         out += ["", f"graph written to {path}"]
+    if steps_path is not None:  # a fresh graph: stepping performs backward, which must not add up here
+        fresh = autograd.parse(args.expression, **values)
+        fresh.label = root.label
+        path = autograd.save_steps(fresh, steps_path)
+        out += ["", f"step player written to {path} (open it in a web browser)"]
     _say("\n".join(out))
     return 0 if not args.check or report.ok else 1
 
@@ -138,13 +181,32 @@ DATASETS = ("moons", "circles", "xor", "blobs", "linear")
 
 
 def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(f"--hidden takes sizes separated by commas, like 16,16; got {text!r}") from None
+    """``--hidden``: one or more layer sizes, positive whole numbers separated by commas."""
+    parts = [part.strip() for part in text.split(",")]
+    if not text.strip() or any(not part.isdigit() for part in parts):
+        raise UsageError(
+            f"--hidden takes the sizes of the hidden layers separated by commas, like 16,16 or 8; "
+            f"got {text!r}"
+        )
+    sizes = [int(part) for part in parts]
     if any(s <= 0 for s in sizes):
-        raise UsageError(f"--hidden sizes must be positive, got {text!r}")
+        raise UsageError(f"--hidden sizes must be at least 1, got {text!r}")
     return sizes
+
+
+RUN_FILES = ("model.json", "loss.png", "loss.svg", "decision_boundary.png", "decision_boundary.svg")
+"""What ``train`` writes; a folder that holds any of them holds a run."""
+
+
+def _refuse_to_overwrite(folder: Path, force: bool) -> None:
+    if force or not folder.is_dir():
+        return
+    found = [name for name in RUN_FILES if (folder / name).exists()]
+    if found:
+        raise UsageError(
+            f"the output folder {str(folder)!r} already holds a run ({', '.join(found)}); "
+            "pass --force to overwrite it, or choose another --out"
+        )
 
 
 def _output_folder(text: str) -> Path:
@@ -174,6 +236,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.batch_size is not None and args.batch_size <= 0:
         raise UsageError(f"--batch-size must be positive (omit it for full batch), got {args.batch_size}")
     hidden = _sizes(args.hidden)
+    _refuse_to_overwrite(Path(args.out), args.force)
     folder = _output_folder(args.out)
     make = getattr(nn.datasets, args.dataset)
     X, y = make(args.samples, seed=args.seed)
@@ -191,18 +254,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     optimizer = nn.SGD(model.parameters(), lr=args.lr) if args.optimizer == "sgd" else None
     if args.optimizer == "adam":
         optimizer = nn.Adam(model.parameters(), lr=args.lr)
-    history = nn.fit(
-        model,
-        X,
-        y,
-        loss_name,
-        optimizer=optimizer,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        progress=not args.no_progress,
-        compile=args.compile,
-    )
+    try:
+        history = nn.fit(
+            model,
+            X,
+            y,
+            loss_name,
+            optimizer=optimizer,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            progress=not args.no_progress,
+            compile=args.compile,
+        )
+    except DomainError as exc:  # an overflow, or a non-finite gradient: the steps were too large
+        first_line = str(exc).splitlines()[0]
+        return _diverged(f"training diverged ({first_line})", args)
+    verdict = divergence(history.loss)
+    if verdict:
+        return _diverged(f"training diverged: {verdict}", args)
     model_path = folder / "model.json"
     model.save(model_path)
     written = [model_path]
@@ -233,22 +303,55 @@ def _check_loss_suits(nn: Any, loss_name: str, dataset: str, regression: bool, c
         )
 
 
+DIVERGED_FACTOR = 2.0
+"""Training whose last loss is this many times its first has diverged."""
+
+
+def divergence(losses: Sequence[float]) -> str:
+    """Why a run of per-epoch losses diverged (one line), or "" if it did not.
+
+    A loss that is not a finite number has diverged; so has one that ends
+    more than :data:`DIVERGED_FACTOR` times above where it started, which
+    gradient descent with a small enough step never does.
+    """
+    for epoch, loss in enumerate(losses, start=1):
+        if not math.isfinite(loss):
+            return f"the loss became {loss} at epoch {epoch}"
+    if len(losses) > 1 and losses[-1] > DIVERGED_FACTOR * losses[0]:
+        return (
+            f"the loss rose from {losses[0]:.4g} at epoch 1 to {losses[-1]:.4g} at epoch {len(losses)} "
+            f"(at most {max(losses):.4g})"
+        )
+    return ""
+
+
+def _diverged(message: str, args: argparse.Namespace) -> int:
+    print(
+        f"chaingrad: {message}; the learning rate is too large for this problem: "
+        f"try a smaller --lr, e.g. --lr {args.lr / 10:g} (nothing was written)",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def _plots(nn: Any, model: Any, X: Any, y: Any, history: Any, folder: Path, regression: bool) -> list[Path]:
+    """Each plot as a PNG (to look at) and an SVG (to scale without blur)."""
     try:
         import matplotlib  # noqa: F401  (only to know whether plots are possible)
     except ImportError:
         print('(no plots: matplotlib is not installed; pip install "chaingrad[train]")', file=sys.stderr)
         return []
-    figures = {"loss.png": history.plot()}
-    figures["loss.png"].axes[0].set_title("training loss")
+    figures = {"loss": history.plot()}
     if not regression and len(X[0]) == 2:
-        figures["decision_boundary.png"] = nn.decision_grid(model, X, steps=80).plot(X, y)
-        figures["decision_boundary.png"].axes[0].set_title("decision boundary")
+        figures["decision_boundary"] = nn.decision_grid(model, X, steps=80).plot(X, y)
+        figures["decision_boundary"].axes[0].set_title("decision boundary")
     written = []
     for name, figure in figures.items():
         figure.tight_layout()
-        figure.savefig(folder / name, dpi=100)
-        written.append(folder / name)
+        for suffix in ("png", "svg"):
+            path = folder / f"{name}.{suffix}"
+            figure.savefig(path, dpi=100)
+            written.append(path)
     return written
 
 
@@ -329,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chaingrad",
         description="Scalar autodiff that shows its work: gradients, chain-rule paths, training.",
         epilog='example: chaingrad grad "sigmoid(w*x + b)" w=0.5 x=2 b=-1 --explain w',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
@@ -339,8 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="value and gradients of an expression",
         description="Parse an expression safely, print its value and the gradient for every named input.",
         epilog='example: chaingrad grad "tanh(w1*x1 + w2*x2 + b)" w1=0.5 x1=1 w2=-1 x2=2 b=0.1 --explain w1\n'
-        '         chaingrad grad "x*x*3" x=2 --check x "6*x" --draw graph.svg',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        '         chaingrad grad "x*x*3" x=2 --check x "6*x" --draw graph.svg\n'
+        '         chaingrad grad "sigmoid(w*x + b)" w=0.5 x=2 b=-1 --save-steps steps.html',
+        formatter_class=_HelpFormatter,
     )
     grad.add_argument(
         "expression", help='e.g. "sigmoid(w*x + b)"; functions: exp log sqrt tanh sigmoid relu ...'
@@ -349,7 +453,15 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--explain", metavar="NAME", help="print every chain-rule path from f down to NAME")
     grad.add_argument("--steps", action="store_true", help="print the backward pass one node at a time")
     grad.add_argument("--check", nargs=2, metavar=("NAME", "FORMULA"), help="check a hand-derived ∂f/∂NAME")
-    grad.add_argument("--draw", metavar="FILE", help="write the graph to FILE (.svg, .png or .dot)")
+    grad.add_argument(
+        "--draw", metavar="FILE", help="write the graph to FILE: .svg, .png, .pdf or .dot (the suffix picks)"
+    )
+    grad.add_argument(
+        "--save-steps",
+        metavar="FILE.html",
+        help="write backward, step by step, as one web page with Previous / Next / Play "
+        "(open it in any browser)",
+    )
     grad.set_defaults(run=cmd_grad)
 
     train = commands.add_parser(
@@ -357,22 +469,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="train an MLP on a toy dataset",
         description="Train an MLP, print the final loss and accuracy; write the model and plots into --out.",
         epilog="example: chaingrad train --dataset moons --hidden 16,16 --epochs 100 --out runs/moons",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
-    train.add_argument("--dataset", default="moons", help=f"one of {', '.join(DATASETS)} (default moons)")
-    train.add_argument("--samples", type=int, default=100, help="number of points (default 100)")
-    train.add_argument("--hidden", default="16,16", help="hidden layer sizes (default 16,16)")
+    train.add_argument("--dataset", default="moons", help=f"one of {', '.join(DATASETS)}")
+    train.add_argument("--samples", type=int, default=100, help="number of points")
+    train.add_argument("--hidden", default="16,16", help="hidden layer sizes, separated by commas")
     activations = ["tanh", "sigmoid", "relu", "leaky_relu", "prelu"]
-    train.add_argument("--activation", default="tanh", choices=activations)
-    train.add_argument("--loss", help="loss name (default: BCE with logits, or mse for `linear`)")
-    train.add_argument("--optimizer", default="adam", choices=["sgd", "adam"])
-    train.add_argument("--epochs", type=int, default=100)
-    train.add_argument("--batch-size", type=int, default=None, help="omit for full batch; 1 for stochastic")
-    train.add_argument("--lr", type=float, default=0.05)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--activation", default="tanh", choices=activations, help="of the hidden layers")
+    train.add_argument(
+        "--loss",
+        help="loss name (default: binary_cross_entropy_with_logits for two classes, "
+        "cross_entropy for more, mse for `linear`)",
+    )
+    train.add_argument("--optimizer", default="adam", choices=["sgd", "adam"], help="the update rule")
+    train.add_argument("--epochs", type=int, default=100, help="passes over the data")
+    train.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="samples per update (default: all, full batch; 1: stochastic)",
+    )
+    train.add_argument("--lr", type=float, default=0.05, help="learning rate")
+    train.add_argument("--seed", type=int, default=0, help="for the data, the weights and the shuffles")
     train.add_argument("--compile", action="store_true", help="train with the compiled graph (faster)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
-    train.add_argument("--out", default="chaingrad-run", help="folder for model.json and the plots")
+    train.add_argument(
+        "--out", default="chaingrad-run", help="folder for model.json and the plots (PNG and SVG)"
+    )
+    train.add_argument("--force", action="store_true", help="overwrite a run already in --out")
     train.set_defaults(run=cmd_train)
 
     demo = commands.add_parser(
@@ -380,10 +504,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed 003's 2-2-1 network: forward, hand formulas, chain rule, graph",
         description="The 2-2-1 sigmoid network of seed 003: every hand formula checked against the engine.",
         epilog="example: chaingrad demo --out demo",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
-    demo.add_argument("--out", default=".", help="folder for the graph image (default: here)")
-    demo.add_argument("--format", default="svg", choices=["svg", "png", "dot"])
+    demo.add_argument("--out", default=".", help="folder for the graph image")
+    demo.add_argument(
+        "--format", default="svg", choices=["svg", "png", "pdf", "dot"], help="of the graph image"
+    )
     demo.set_defaults(run=cmd_demo)
     return parser
 

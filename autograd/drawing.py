@@ -25,6 +25,7 @@ program.
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import re
@@ -33,7 +34,7 @@ import signal
 import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 try:
     import resource
@@ -47,6 +48,7 @@ from autograd.errors import (
     InvalidArgumentError,
     MissingFolderError,
     MissingPackageError,
+    NeuronViewError,
     WrongTypeError,
 )
 from autograd.graph import topological_order
@@ -56,8 +58,6 @@ from autograd.value import Value
 
 if TYPE_CHECKING:
     import graphviz
-
-    from autograd.stepping import Step
 
 DEFAULT_MAX_NODES = 300
 """Graphs with more value nodes than this are refused unless ``max_nodes`` is raised."""
@@ -79,7 +79,8 @@ FONT = "Helvetica"
 _OP_STYLE = f'shape=ellipse, style=filled, fillcolor="{OP_COLOUR}", fontsize=10, margin=0.03, height=0.3'
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
-FORMATS = (".dot", ".png", ".svg")
+FORMATS = (".dot", ".pdf", ".png", ".svg")
+VIEWS = ("values", "neurons")
 
 
 class GraphvizError(ChaingradError, RuntimeError):
@@ -88,6 +89,23 @@ class GraphvizError(ChaingradError, RuntimeError):
 
 class GraphvizNotFoundError(GraphvizError):
     """Graphviz's ``dot`` program is not installed (or not on ``PATH``)."""
+
+
+class StepView(Protocol):
+    """What a drawing needs of one step of backward (:class:`autograd.stepping.Step` has it)."""
+
+    root: Value
+    node: Value
+    edges: tuple[Any, ...]
+
+    def grads_after(self) -> dict[Value, float]: ...
+
+    def has_visited(self, node: Value) -> bool: ...
+
+
+def is_step(thing: Any) -> bool:
+    """True for a step of backward (anything a drawing can highlight as one)."""
+    return all(hasattr(thing, name) for name in ("root", "node", "edges", "grads_after", "has_visited"))
 
 
 # -- reading the graph --------------------------------------------------------
@@ -125,9 +143,10 @@ _EXACT_COUNT_UP_TO = 100_000  # larger graphs are refused as "more than 100,000"
 
 
 def refuse_large_graph(root: Value, max_nodes: int, who: str = "to_dot") -> None:
-    """Refuse ``root``'s graph when it has more than ``max_nodes`` value nodes,
-    counting with a walk that stops early (a graph of a million nodes is
-    refused in milliseconds, before its topological order is built)."""
+    """Refuse ``root``'s graph at once when it has far more than ``max_nodes``
+    value nodes, counting with a walk that stops early (a graph of a million
+    nodes is refused in milliseconds, before its topological order is built).
+    The exact limit, with advice, is :func:`refuse_if_too_large`'s."""
     limit = max(10 * _check_max_nodes(max_nodes), _EXACT_COUNT_UP_TO)
     count = count_nodes(root, limit)
     if count > limit:
@@ -136,21 +155,39 @@ def refuse_large_graph(root: Value, max_nodes: int, who: str = "to_dot") -> None
             "a drawing this large cannot be rendered or read. Draw a part of it (one sample, one "
             "neuron), or use explain(root, x) and autograd.grad for the numbers"
         )
-    refuse_if_too_large(count, max_nodes, who)
 
 
-def refuse_if_too_large(count: int, max_nodes: int, who: str = "to_dot") -> None:
-    """Raise :class:`GraphTooLargeError` when ``count`` value nodes are over the limit.
+def refuse_if_too_large(
+    count: int, max_nodes: int, who: str = "to_dot", *, what: str = "value nodes", hints: Iterable[str] = ()
+) -> None:
+    """Raise :class:`GraphTooLargeError` when ``count`` nodes are over the limit.
 
-    Called with the size of the graph, before anything is drawn.
+    Called with the size of the topological order (or of the drawing, for the
+    neuron view), before anything is drawn. ``hints`` are other ways to draw
+    the graph, each a sentence; the caller leaves out options already given.
     """
     if count > _check_max_nodes(max_nodes):
+        advice = "".join(f" {hint}" for hint in hints)
         raise GraphTooLargeError(
-            f"{who}: this graph has {count} value nodes, more than max_nodes={max_nodes}. "
+            f"{who}: this graph has {count} {what}, more than max_nodes={max_nodes}. "
             f"Pass max_nodes={count} (or more) to draw it anyway; a drawing this large is slow to "
-            "render and hard to read, so also consider cluster=True, which groups the nodes into "
-            'boxes by the name scope of their labels ("L1.N0.w1" goes in box "L1" > "L1.N0").'
+            f"render and hard to read.{advice}"
         )
+
+
+def _smaller_views(order: list[Value], cluster: bool) -> list[str]:
+    """Other ways to draw a large value graph, leaving out what is already asked for."""
+    hints = []
+    if any(node.op == "linear" for node in order):
+        hints.append(
+            'view="neurons" draws the network the textbook way: one circle per neuron, one arrow per weight.'
+        )
+    if not cluster and any("." in node.label for node in order):
+        hints.append(
+            "cluster=True groups the nodes into boxes by the name scope of their labels "
+            '("L1.N0.w1" goes in box "L1" > "L1.N0").'
+        )
+    return hints
 
 
 def _check_max_nodes(max_nodes: Any) -> int:
@@ -204,8 +241,8 @@ def html_text(text: str) -> str:
     return "<BR/>".join("".join(map(_html_char, line)) for line in lines)
 
 
-def _quoted(text: str) -> str:
-    """A DOT double-quoted string (used only for our own attribute values)."""
+def quoted(text: str) -> str:
+    """A DOT double-quoted string, for attribute values such as fonts and tooltips."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -243,12 +280,18 @@ def to_dot(
     show_grad: bool = True,
     show_local: bool = True,
     highlight: Value | Iterable[Value] | None = None,
-    step: Step | None = None,
+    step: StepView | None = None,
     cluster: bool = False,
     max_nodes: int = DEFAULT_MAX_NODES,
+    view: str = "values",
 ) -> str:
     """The graph of ``root`` as DOT text (the language of Graphviz).
 
+    view        ``"values"``: every Value and op, as below; ``"neurons"``: a network
+                of ``nn`` neurons the textbook way, one circle per neuron (its z, h,
+                bias, activation and δ = ∂L/∂z) and one arrow per weight (its value
+                and gradient); see :mod:`autograd.neurons`. The neuron view takes
+                rankdir, show_grad, highlight and max_nodes (counting its circles)
     rankdir     ``"LR"`` (inputs on the left) or ``"TB"`` (inputs on top); also RL, BT
     show_grad   show each node's ``grad`` under its ``data``
     show_local  write the local derivative ∂output/∂input on each input → op edge
@@ -265,8 +308,9 @@ def to_dot(
     The text depends only on the graph (node ids follow the topological order),
     so the same graph always gives the same bytes. It needs no Graphviz install.
     """
-    lines = _dot_lines(
+    lines = _view_lines(
         _check_root(root, "to_dot"),
+        view=view,
         rankdir=rankdir,
         show_grad=show_grad,
         show_local=show_local,
@@ -278,6 +322,33 @@ def to_dot(
     return "".join(lines)
 
 
+def _view_lines(root: Value, *, view: str, **options: Any) -> list[str]:
+    """The DOT lines of ``root`` in the chosen view."""
+    if view == "values":
+        return _dot_lines(root, **options)
+    if view != "neurons":
+        raise InvalidArgumentError(f"view must be one of {', '.join(map(repr, VIEWS))}; got {view!r}")
+    from autograd.neurons import neuron_dot_lines  # the neuron view builds on this module
+
+    if options["step"] is not None:
+        raise NeuronViewError(
+            'view="neurons" cannot show a step of backward: steps are drawn on the value graph '
+            '(leave out view="neurons", or use step.draw())'
+        )
+    if options["cluster"]:
+        raise NeuronViewError(
+            'view="neurons" already groups the neurons by layer; leave out cluster=True '
+            '(it boxes the nodes of view="values")'
+        )
+    return neuron_dot_lines(
+        root,
+        rankdir=options["rankdir"],
+        show_grad=options["show_grad"],
+        highlight=options["highlight"],
+        max_nodes=options["max_nodes"],
+    )
+
+
 def _dot_lines(
     root: Value,
     *,
@@ -285,7 +356,7 @@ def _dot_lines(
     show_grad: bool,
     show_local: bool,
     highlight: Any,
-    step: Step | None,
+    step: StepView | None,
     cluster: bool,
     max_nodes: int,
 ) -> list[str]:
@@ -294,15 +365,14 @@ def _dot_lines(
         raise InvalidArgumentError(f"rankdir must be one of {', '.join(RANKDIRS)}; got {rankdir!r}")
     refuse_large_graph(root, max_nodes)
     order = topological_order(root)
+    refuse_if_too_large(len(order), max_nodes, hints=_smaller_views(order, cluster))
     index = {node: i for i, node in enumerate(order)}
     names = node_names(order)
     marked = _highlighted(highlight, index)
 
     grads: dict[Value, float] | None = None
     if step is not None:
-        from autograd.stepping import Step
-
-        if not isinstance(step, Step):
+        if not is_step(step):
             raise WrongTypeError(f"step takes a Step from backward_steps(root), got {type(step).__name__}")
         if step.root is not root:
             raise InvalidArgumentError("step: this Step belongs to a different graph (use step.draw())")
@@ -329,11 +399,18 @@ def _dot_lines(
             attrs.append(f'color="{HIGHLIGHT_COLOUR}", penwidth=3')
         return f"op{i} [{', '.join(attrs)}];\n"
 
+    # The order of the lines below puts every op's inputs in their order (w1..wn,
+    # x1..xn, b). dot's crossing minimisation then swaps nodes whose swap changes
+    # nothing: a neuron's weights all cross the same edges, so its passes rotate
+    # them (w16, b, w1..w15), and with clusters a second pass over the whole graph
+    # (remincross) does it again. mclimit=0.01 keeps the passes to the few that
+    # remove real crossings, and remincross=false skips the second one.
+    passes = "mclimit=0.01, remincross=false" if cluster else "mclimit=0.01"
     body: list[str] = [
-        f"graph [rankdir={rankdir}, fontname={_quoted(FONT)}, nodesep=0.25, ranksep=0.35];\n",
-        f'node [shape=box, style="rounded,filled", fontname={_quoted(FONT)}, fontsize=11, '
+        f"graph [rankdir={rankdir}, fontname={quoted(FONT)}, nodesep=0.25, ranksep=0.35, {passes}];\n",
+        f'node [shape=box, style="rounded,filled", fontname={quoted(FONT)}, fontsize=11, '
         f'fillcolor="{COLOURS["intermediate"]}"];\n',
-        f"edge [fontname={_quoted(FONT)}, fontsize=9, arrowsize=0.7];\n",
+        f"edge [fontname={quoted(FONT)}, fontsize=9, arrowsize=0.7];\n",
     ]
 
     # Where each node goes: scope (tuple of nested box names) → its lines.
@@ -424,6 +501,39 @@ def _import_graphviz() -> Any:
     return graphviz
 
 
+def _notebook_mimebundle(digraph: Any, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
+    """What Jupyter shows for a drawing: the SVG scaled to the cell's width
+    (or, without Graphviz's dot, what to install)."""
+    from autograd.inline_svg import fitted_svg_html
+
+    try:
+        svg = render(digraph.source, "svg").decode("utf-8")
+    except GraphvizError as exc:
+        return {"text/html": f"<p><i>{html.escape(str(exc))}</i></p>"}
+    return {"text/html": fitted_svg_html(svg)}
+
+
+def _drawing_class(graphviz: Any) -> type:
+    """``graphviz.Digraph`` whose notebook display fits the cell (see :class:`Drawing`).
+
+    Made on first use, because the graphviz package is optional.
+    """
+    made = globals().get("Drawing")
+    if made is None:
+        made = type(
+            "Drawing",
+            (graphviz.Digraph,),
+            {
+                "__doc__": "A graphviz.Digraph that Jupyter shows scaled to the cell's width; "
+                "click it for its full size. Everything else is graphviz.Digraph.",
+                "__module__": __name__,
+                "_repr_mimebundle_": _notebook_mimebundle,
+            },
+        )
+        globals()["Drawing"] = made  # so that pickle finds the class by its name
+    return made
+
+
 def draw(
     root: Value,
     *,
@@ -431,20 +541,24 @@ def draw(
     show_grad: bool = True,
     show_local: bool = True,
     highlight: Value | Iterable[Value] | None = None,
-    step: Step | None = None,
+    step: StepView | None = None,
     cluster: bool = False,
     max_nodes: int = DEFAULT_MAX_NODES,
+    view: str = "values",
 ) -> graphviz.Digraph:
     """The drawing of :func:`to_dot` as a ``graphviz.Digraph``: Jupyter shows it inline.
 
-    Its ``.source`` is exactly ``to_dot(root, ...)``. Building it needs the
-    ``graphviz`` package (``pip install "chaingrad[draw]"``) but not Graphviz
-    itself; displaying or rendering it (``.render``, ``.pipe``, or
-    :func:`save_graph`) runs Graphviz's ``dot`` program.
+    Its ``.source`` is exactly ``to_dot(root, ...)``. In a notebook a wide
+    drawing is scaled down to the cell's width, so the whole graph is in view;
+    a click on it toggles its full size. Building it needs the ``graphviz``
+    package (``pip install "chaingrad[draw]"``) but not Graphviz itself;
+    displaying or rendering it (``.render``, ``.pipe``, or :func:`save_graph`)
+    runs Graphviz's ``dot`` program.
     """
     graphviz = _import_graphviz()
-    lines = _dot_lines(
+    lines = _view_lines(
         _check_root(root, "draw"),
+        view=view,
         rankdir=rankdir,
         show_grad=show_grad,
         show_local=show_local,
@@ -453,18 +567,16 @@ def draw(
         cluster=cluster,
         max_nodes=max_nodes,
     )
-    digraph = graphviz.Digraph(name="chaingrad")
+    digraph = _drawing_class(graphviz)(name="chaingrad")
     digraph.body = lines[1:-1]  # the Digraph writes the head and the closing brace itself
     return digraph
 
 
 def _dot_text_of(graph: Any, options: dict[str, Any], who: str) -> str:
     """DOT text from a Value, a Step, a graphviz object or DOT text itself."""
-    from autograd.stepping import Step
-
     if isinstance(graph, Value):
         return to_dot(graph, **options)
-    if isinstance(graph, Step):
+    if is_step(graph):
         return to_dot(graph.root, step=graph, **options)
     if options:
         raise WrongTypeError(
@@ -534,9 +646,15 @@ class LayoutEstimate(NamedTuple):
     characters: int
 
 
+_SAME_RANK = re.compile(r"\{rank=same;[^{}]*\}")
+
+
 def estimate_layout(dot_text: str) -> LayoutEstimate:
-    """The size of the layout ``dot`` would compute for ``dot_text``, in linear time."""
-    edges = _EDGE.findall(dot_text)
+    """The size of the layout ``dot`` would compute for ``dot_text``, in linear time.
+
+    Edges inside a ``{rank=same; ...}`` group only order nodes within one rank
+    (the neuron view keeps a layer's neurons in order so), so they are left out."""
+    edges = _EDGE.findall(_SAME_RANK.sub("", dot_text))
     users: dict[str, list[str]] = {}
     inputs: dict[str, list[str]] = {}
     for tail, head in edges:
@@ -683,7 +801,7 @@ def save_graph(
     Step (drawn highlighted), a ``graphviz.Digraph`` or DOT text.
 
     * ``.dot``: the DOT text (no Graphviz needed);
-    * ``.svg``, ``.png``: an image rendered by Graphviz's ``dot`` program
+    * ``.svg``, ``.png``, ``.pdf``: an image rendered by Graphviz's ``dot`` program
       (:class:`GraphvizNotFoundError` says how to install it when it is missing),
       bounded as :func:`render` says (``timeout`` seconds at most).
 

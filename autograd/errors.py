@@ -76,6 +76,18 @@ class DataTypeError(DataError, TypeError):
     """Training data of the wrong type (a string where a number belongs)."""
 
 
+class NeuronViewError(ChaingradError, ValueError):
+    """The neuron view cannot draw this graph, or not with these options."""
+
+
+class NotANetworkError(NeuronViewError):
+    """The graph is not one sample's pass through a network of neurons."""
+
+
+class StepPlayerError(ChaingradError, ValueError):
+    """The step player cannot be made as asked (a wrong file name, say)."""
+
+
 class GraphTooLargeError(ChaingradError, ValueError):
     """A tool refused a graph that is too large for it (drawing, path counting)."""
 
@@ -128,9 +140,12 @@ __all__ = [
     "MissingPackageError",
     "ModelFileError",
     "ModelFileNotFoundError",
+    "NeuronViewError",
     "NonFiniteGradientError",
     "NonFiniteUpdateError",
+    "NotANetworkError",
     "NotDefinedError",
     "ParseError",
+    "StepPlayerError",
     "WrongTypeError",
 ]

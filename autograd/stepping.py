@@ -13,7 +13,9 @@ yields a :class:`Step` per node, which prints the way a learner writes it:
     ∂L/∂a = ∂L/∂ŷ · ∂ŷ/∂a = -0.2 × 0.25 = -0.05
 
 :func:`export_steps` turns a whole pass into numbered images and an animated
-GIF; :func:`step_through` steps with a slider in Jupyter.
+GIF; :mod:`autograd.player` makes it a web page with Previous / Next / Play
+(:func:`~autograd.player.step_through` in Jupyter, :func:`~autograd.player.save_steps`
+for a file).
 """
 
 from __future__ import annotations
@@ -443,102 +445,4 @@ def _animated_gif(image_module: Any, frames: list[bytes], duration_ms: int) -> b
     return out.getvalue()
 
 
-# -- Jupyter --------------------------------------------------------------------
-
-
-class _StepFrame:
-    """A step shown as the drawing above its arithmetic (for Jupyter)."""
-
-    def __init__(self, step: Step, options: dict[str, Any], with_image: bool) -> None:
-        self.step = step
-        self.options = options
-        self.with_image = with_image
-        self._html: str | None = None
-
-    def __str__(self) -> str:
-        return str(self.step)
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        if self._html is None:
-            if self.with_image:
-                svg = render(to_dot(self.step.root, step=self.step, **self.options), "svg").decode("utf-8")
-                picture = svg[svg.find("<svg") :]
-            else:
-                picture = (
-                    "<p><i>(install Graphviz's dot program to see the drawing: "
-                    "apt-get install graphviz, brew install graphviz)</i></p>"
-                )
-            self._html = f"<div>{picture}{self.step._repr_html_()}</div>"
-        return self._html
-
-
-def step_through(root: Value, *, delay: float = 1.0, **options: Any) -> Any:
-    """Step through backward in Jupyter: the drawing and the arithmetic, step by step.
-
-    Performs backward on ``root`` (afterwards every ``grad`` is as after
-    ``root.backward()``). With ipywidgets installed (``pip install
-    "chaingrad[widgets]"``) returns a widget: a slider (and a play button) that
-    picks the step to show. Without it, shows the first step with
-    ``display(..., display_id=True)`` and updates that display in place for each
-    following step, ``delay`` seconds apart, then returns None. ``options`` go
-    to :func:`to_dot`. Drawings need Graphviz's ``dot``; without it only the
-    arithmetic is shown.
-    """
-    if not isinstance(root, Value):
-        raise WrongTypeError(f"step_through needs a Value, got {type(root).__name__}")
-    order = topological_order(root)
-    refuse_if_too_large(len(order), options.get("max_nodes", DEFAULT_MAX_NODES), "step_through")
-    to_dot(root, **options)  # checks the options before any gradient changes
-    try:
-        dot_program()
-        with_image = True
-    except RuntimeError:
-        with_image = False
-    frames = [_StepFrame(step, options, with_image) for step in backward_steps(root)]
-    try:
-        import ipywidgets as widgets
-    except ImportError:
-        return _animate_in_place(frames, delay)
-
-    slider = widgets.IntSlider(value=1, min=1, max=len(frames), description="step", continuous_update=False)
-    play = widgets.Play(value=1, min=1, max=len(frames), interval=max(1, int(delay * 1000)))
-    widgets.jslink((play, "value"), (slider, "value"))
-    view = widgets.HTML(value=frames[0]._repr_html_())
-
-    def show(change: dict[str, Any]) -> None:
-        view.value = frames[change["new"] - 1]._repr_html_()
-
-    slider.observe(show, names="value")
-    return widgets.VBox([widgets.HBox([play, slider]), view])
-
-
-def _animate_in_place(frames: list[_StepFrame], delay: float) -> None:
-    try:
-        from IPython.display import display
-    except ImportError:
-        raise MissingPackageError(
-            "step_through is for Jupyter and needs IPython; in a script, print each step of "
-            "backward_steps(root) instead"
-        ) from None
-    handle = display(frames[0], display_id=True)
-    for frame in frames[1:]:
-        time.sleep(delay)
-        if handle is None:  # not inside IPython: display just prints
-            display(frame)
-        else:
-            handle.update(frame)
-
-
-__all__ = [
-    "DEFAULT_MAX_EXPORT_BYTES",
-    "DEFAULT_MAX_FRAMES",
-    "Edge",
-    "ExportBudget",
-    "Step",
-    "backward_steps",
-    "estimate_export",
-    "export_steps",
-    "step_through",
-]
+__all__ = ["Edge", "Step", "backward_steps", "export_steps"]

@@ -106,17 +106,18 @@ class DecisionGrid(NamedTuple):
         The boundary is drawn where the output crosses ``threshold``: 0.5 when
         every cell lies in [0, 1] (probabilities), else 0 (scores, logits).
         A grid of class indices (several outputs) is drawn with one colour per
-        class. Draws into ``ax`` if given; otherwise makes a new matplotlib
-        Figure (not registered with pyplot) and returns it. Needs matplotlib.
+        class. A legend names each class's colour (and the boundary). Draws
+        into ``ax`` if given; otherwise makes a new matplotlib Figure (not
+        registered with pyplot) and returns it. Needs matplotlib.
         """
         figure, ax = new_axes(ax)
         cells = [v for row in self.grid for v in row]
+        classes = sorted({_class_label(t) for t in y}) if y is not None else []
         if y is not None and len({int(t) for t in y}) > 2:  # class indices: one colour each
             palette = [f"C{k % 10}" for k in range(max(int(t) for t in y) + 1)]
             levels = [k - 0.5 for k in range(len(palette) + 1)]
             ax.contourf(self.xs, self.ys, self.grid, levels=levels, colors=palette, alpha=0.3)
-            colours: Any = [palette[int(t)] for t in y]
-            cmap = None
+            colour_of = {c: palette[int(c)] for c in classes}
         else:
             if threshold is None:
                 threshold = 0.5 if all(0.0 <= v <= 1.0 for v in cells) else 0.0
@@ -124,20 +125,26 @@ class DecisionGrid(NamedTuple):
             levels = [threshold + spread * (k / 10 - 1) for k in range(21)]
             ax.contourf(self.xs, self.ys, self.grid, levels=levels, cmap="RdBu", alpha=0.5)
             ax.contour(self.xs, self.ys, self.grid, levels=[threshold], colors="k", linewidths=1.5)
-            colours = None if y is None else ["tab:blue" if float(t) > threshold else "tab:red" for t in y]
-            cmap = None
+            colour_of = {c: "tab:blue" if c > threshold else "tab:red" for c in classes}
+            ax.plot([], [], color="k", linewidth=1.5, label=f"decision boundary (output = {threshold:g})")
         if X is not None:
-            ax.scatter(
-                [p[0] for p in X],
-                [p[1] for p in X],
-                c=colours,
-                cmap=cmap,
-                edgecolors="white",
-                linewidths=0.6,
-                s=28,
-            )
+            groups: list[tuple[Any, list[Sequence[float]]]] = [(None, list(X))]
+            if y is not None:
+                groups = [(c, [p for p, t in zip(X, y) if _class_label(t) == c]) for c in classes]
+            for label, points in groups:
+                ax.scatter(
+                    [p[0] for p in points],
+                    [p[1] for p in points],
+                    c=None if label is None else colour_of[label],
+                    edgecolors="white",
+                    linewidths=0.6,
+                    s=28,
+                    label=None if label is None else f"class {label:g}",
+                )
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="best", fontsize="small", framealpha=0.85)
         return figure if figure is not None else ax.figure
 
     def _repr_html_(self) -> str:
@@ -177,6 +184,11 @@ def decision_grid(
                 row.append(float(_argmax(out)) if isinstance(out, list) and len(out) > 1 else _scalar(out))
             grid.append(row)
     return DecisionGrid(xs, ys, grid)
+
+
+def _class_label(t: Any) -> float:
+    """A target as the number that names its class (1, 0, -1, 2, ...)."""
+    return float(t.data if isinstance(t, Value) else t)
 
 
 def _scalar(out: float | list[float]) -> float:

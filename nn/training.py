@@ -32,7 +32,7 @@ from autograd.errors import ChaingradError, DataError, InvalidArgumentError, Wro
 from nn.evaluation import predicted_classes
 from nn.losses import get_loss, loss_info
 from nn.optim import SGD, Optimizer
-from nn.plotting import new_axes
+from nn.plotting import new_panels, whole_number_ticks
 from nn.validation import check_data, check_with_the_model
 
 
@@ -83,23 +83,52 @@ class History:
         )
 
     def plot(self, ax: Any = None) -> Any:
-        """Loss (and accuracy, on a second axis) against the epoch.
+        """Loss and accuracy against the epoch, labelled, with whole-number epoch ticks.
 
-        Draws into ``ax`` if given; otherwise makes a new matplotlib Figure
-        (not registered with pyplot, so Jupyter shows it once) and returns it.
-        Needs matplotlib.
+        On a new matplotlib Figure (not registered with pyplot, so Jupyter
+        shows it once; returned), the loss and the accuracy get a panel each,
+        one above the other, sharing the epoch axis. Drawn into ``ax`` (a
+        panel of your own figure), the accuracy goes on a second y axis and
+        a legend says which line is which. Needs matplotlib.
         """
-        figure, ax = new_axes(ax)
         epochs = list(range(1, self.epochs + 1))
-        ax.plot(epochs, self.loss, color="tab:blue", label="loss")
+        marker = "o" if self.epochs <= 30 else None  # few epochs: show each one
+        if ax is not None:
+            return self._plot_on_one_axes(ax, epochs, marker)
+        figure, panels = new_panels(2 if self.accuracy else 1)
+        loss_ax = panels[0]
+        loss_ax.plot(epochs, self.loss, color="tab:blue", marker=marker, markersize=3)
+        loss_ax.set_ylabel("loss")
+        loss_ax.set_title("training loss")
+        if self.accuracy:
+            acc_ax = panels[1]
+            acc_ax.plot(epochs, self.accuracy, color="tab:orange", marker=marker, markersize=3)
+            acc_ax.set_ylabel("accuracy")
+            acc_ax.set_ylim(-0.02, 1.05)
+            acc_ax.set_title("training accuracy")
+        for panel in panels:
+            panel.grid(alpha=0.3)
+            whole_number_ticks(panel, self.epochs)
+        panels[-1].set_xlabel("epoch")
+        figure.tight_layout()
+        return figure
+
+    def _plot_on_one_axes(self, ax: Any, epochs: list[int], marker: str | None) -> Any:
+        (loss_line,) = ax.plot(epochs, self.loss, color="tab:blue", marker=marker, markersize=3, label="loss")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
+        whole_number_ticks(ax, self.epochs)
+        lines = [loss_line]
         if self.accuracy:
             other = ax.twinx()
-            other.plot(epochs, self.accuracy, color="tab:orange", label="accuracy")
+            (accuracy_line,) = other.plot(
+                epochs, self.accuracy, color="tab:orange", marker=marker, markersize=3, label="accuracy"
+            )
             other.set_ylabel("accuracy")
-            other.set_ylim(0.0, 1.05)
-        return figure if figure is not None else ax.figure
+            other.set_ylim(-0.02, 1.05)
+            lines.append(accuracy_line)
+        ax.legend(lines, [line.get_label() for line in lines], loc="center right")
+        return ax.figure
 
 
 def _accuracy_threshold(output: str | None, targets: Sequence[Any]) -> float | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,6 +75,13 @@ def test_grad_failed_check_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
         (["grad", "x*x", "x=1", "--explain", "zz"], "unknown name 'zz'"),
         (["train", "--dataset", "nope"], "unknown dataset 'nope'"),
         (["train", "--hidden", "16,a"], "--hidden"),
+        (["train", "--hidden", ""], "--hidden takes the sizes of the hidden layers"),
+        (["train", "--hidden", "16,,16"], "got '16,,16'"),
+        (["train", "--hidden", "-4"], "--hidden"),
+        (["train", "--hidden", "0"], "--hidden sizes must be at least 1"),
+        (["grad", "x*x", "x=1", "--draw", "g.jpg"], "must end in .svg, .png, .pdf or .dot"),
+        (["grad", "x*x", "x=1", "--draw", "graph"], "got no suffix"),
+        (["grad", "x*x", "x=1", "--save-steps", "steps.txt"], "ending in .html"),
         (["train", "--epochs", "0"], "--epochs must be positive"),
         (["train", "--loss", "nonsense"], "unknown loss"),
         (["train", "--lr", "nan"], "--lr"),
@@ -113,8 +122,11 @@ def test_train_writes_model_and_plots(capsys: pytest.CaptureFixture[str], tmp_pa
     )  # fmt: skip
     assert code == 0, err
     assert "final loss" in out and "accuracy" in out
-    for name in ("model.json", "loss.png", "decision_boundary.png"):
+    for name in ("model.json", "loss.png", "loss.svg", "decision_boundary.png", "decision_boundary.svg"):
         assert (out_dir / name).stat().st_size > 0
+        assert f"wrote {out_dir / name}" in out
+    assert (out_dir / "loss.png").read_bytes().startswith(b"\x89PNG")
+    assert "<svg" in (out_dir / "decision_boundary.svg").read_text()
     model = nn.load(out_dir / "model.json")
     X, y = nn.datasets.moons(100, seed=1)
     reported = float(out.split("accuracy ")[1].split("%")[0]) / 100
@@ -157,3 +169,138 @@ def test_python_dash_m_autograd_and_help() -> None:
         )
         assert done.returncode == 0, done.stderr
         assert "example:" in done.stdout
+
+
+# -- grad: drawings in every format, the step player -----------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="rendering needs Graphviz's dot binary")
+@pytest.mark.parametrize(
+    ("suffix", "magic"), [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"), (".DOT", b"digraph")]
+)
+def test_grad_draws_every_format(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, suffix: str, magic: bytes
+) -> None:
+    target = tmp_path / f"graph{suffix}"
+    code, out, err = run(capsys, "grad", "x*x*3", "x=2", "--draw", str(target))
+    assert code == 0, err
+    assert target.read_bytes().startswith(magic) and f"graph written to {target}" in out
+
+
+def test_a_bad_draw_name_is_refused_before_any_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run(capsys, "grad", "log(x)", "x=-1", "--draw", str(tmp_path / "g.gif"))
+    assert code == 2 and out == "" and "'.gif'" in err  # the name, not the domain error, is reported
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="the player's drawings need Graphviz's dot binary")
+def test_grad_saves_the_step_player(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import autograd
+
+    target = tmp_path / "steps.html"
+    code, out, err = run(
+        capsys, "grad", "sigmoid(w*x + b)", "w=0.5", "x=2", "b=-1", "--save-steps", str(target)
+    )
+    assert code == 0, err
+    assert f"step player written to {target}" in out and "browser" in out
+    page = target.read_text(encoding="utf-8")
+    expected = autograd.parse("sigmoid(w*x + b)", w=0.5, x=2, b=-1)
+    expected.label = "f"
+    steps = [str(step) for step in autograd.backward_steps(expected)]
+    data = re.search(r'<script type="application/json" class="cgp-data">(.*?)</script>', page, re.S).group(1)
+    assert json.loads(data)["texts"] == steps and f"step 1/{len(steps)}" in page
+    # the table is the one backward pass, not two added together
+    rows = {
+        line.split()[0]: float(line.split()[2])
+        for line in out.splitlines()
+        if line[:1] in "wxb" and len(line.split()) == 3
+    }
+    s = 1 / (1 + math.exp(0.0))
+    assert rows["w"] == pytest.approx(s * (1 - s) * 2, rel=1e-5)
+
+
+# -- train: divergence, runs already there, defaults ----------------------------------------
+
+
+def test_training_that_diverges_stops_with_one_line_and_status_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "run"
+    code, out, err = run(
+        capsys,
+        "train",
+        "--lr",
+        "100",
+        "--optimizer",
+        "sgd",
+        "--epochs",
+        "30",
+        "--out",
+        str(out_dir),
+        "--no-progress",
+    )
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert (
+        len(lines) == 1
+        and "training diverged" in lines[0]
+        and "smaller --lr" in lines[0]
+        and "--lr 10" in lines[0]
+    )
+    assert not out_dir.exists() or not any(out_dir.iterdir())
+    assert "wrote" not in out
+
+
+def test_divergence_is_a_non_finite_loss_or_one_far_above_its_start() -> None:
+    from autograd.cli import divergence
+
+    assert divergence([0.7, 0.5, 0.3]) == ""
+    assert divergence([0.7, 3.0, 0.2]) == ""  # a spike that training recovers from
+    assert divergence([0.7]) == ""
+    assert "rose from 0.7 at epoch 1 to 2 at epoch 3" in divergence([0.7, 1.0, 2.0])
+    assert "became nan at epoch 2" in divergence([0.7, float("nan"), 0.1])
+    assert "became inf at epoch 1" in divergence([float("inf")])
+
+
+def test_a_folder_that_holds_a_run_is_refused_unless_forced(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "run"
+    argv = ["train", "--hidden", "4", "--epochs", "3", "--out", str(out_dir), "--no-progress"]
+    assert run(capsys, *argv)[0] == 0
+    (out_dir / "notes.txt").write_text("mine")
+    before = (out_dir / "model.json").read_bytes()
+    code, _, err = run(capsys, *[a if a != "3" else "5" for a in argv])
+    assert (
+        code == 2 and "already holds a run" in err and "--force" in err and len(err.strip().splitlines()) == 1
+    )
+    assert (out_dir / "model.json").read_bytes() == before
+    code, _, err = run(capsys, *argv[:4], "5", *argv[5:], "--force")
+    assert code == 0, err
+    assert (out_dir / "model.json").read_bytes() != before and (out_dir / "notes.txt").read_text() == "mine"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "data.csv").write_text("1,2")  # a folder without a run is fine
+    assert (
+        run(capsys, "train", "--hidden", "4", "--epochs", "2", "--out", str(other), "--no-progress")[0] == 0
+    )
+
+
+def test_help_shows_every_default() -> None:
+    from autograd.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    checked = 0
+    for name, sub in commands.choices.items():
+        text = " ".join(sub.format_help().split())
+        for action in sub._actions:
+            unset = action.default is None or action.default is False or action.default is argparse.SUPPRESS
+            if unset or not action.option_strings:
+                continue
+            assert f"(default: {action.default})" in text, (name, action.option_strings)
+            checked += 1
+        assert "--loss" not in text or "(default: binary_cross_entropy_with_logits" in text
+    assert checked == 11  # train: 9 options with a default, demo: 2

@@ -39,7 +39,10 @@ def with_out(argv: list[str], tmp_path: Path) -> list[str]:
 
 
 CLI_ERRORS = {
-    "draw to a .txt file": (["grad", "x*x", "x=2", "--draw", "g.txt"], "cannot save 'g.txt'"),
+    "draw to a .txt file": (
+        ["grad", "x*x", "x=2", "--draw", "g.txt"],
+        "the file name must end in .svg, .png, .pdf or .dot",
+    ),
     "draw into a missing folder": (["grad", "x*x", "x=2", "--draw", "nowhere/g.svg"], "does not exist"),
     "draw a hopeless layout": (
         ["grad", " + ".join(["sin(x)"] * 80), "x=0.5", "--draw", "PLACEHOLDER.svg"],

@@ -364,7 +364,9 @@ def test_a_graph_over_the_limit_is_refused_with_the_count_and_the_options():
     with pytest.raises(GraphTooLargeError) as caught:
         to_dot(root)
     message = str(caught.value)
-    assert "302" in message and "max_nodes=300" in message and "cluster=True" in message
+    assert "302" in message and "max_nodes=300" in message and "max_nodes=302" in message
+    # no scoped labels and no neuron: neither cluster=True nor view="neurons" would help
+    assert "cluster=True" not in message and "neurons" not in message
     assert isinstance(caught.value, ChaingradError)
     assert to_dot(root, max_nodes=302).count(" [label=<<B>") == 302
     with pytest.raises(GraphTooLargeError, match="max_nodes=301"):
@@ -444,8 +446,8 @@ def test_save_graph_renders_svg_and_png_with_dot(tmp_path):
 
 def test_save_graph_refuses_other_suffixes_and_misplaced_options(tmp_path):
     y = neuron()["y"]
-    with pytest.raises(ValueError, match=r"\.dot, \.png, \.svg"):
-        save_graph(y, tmp_path / "g.pdf")
+    with pytest.raises(ValueError, match=r"\.dot, \.pdf, \.png, \.svg"):
+        save_graph(y, tmp_path / "g.jpg")
     with pytest.raises(ValueError, match="suffix"):
         save_graph(y, tmp_path / "graph")
     with pytest.raises(TypeError, match="rankdir"):
@@ -485,8 +487,103 @@ def test_the_readme_images_script_writes_both_pictures(tmp_path):
     import subprocess
 
     script = Path(__file__).resolve().parent.parent / "scripts" / "make_readme_images.py"
-    subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path), "--no-browser"], check=True, capture_output=True
+    )
     graph = ET.parse(tmp_path / "graph.svg").getroot()
     step = ET.parse(tmp_path / "step.svg").getroot()
     assert {"w1", "x1", "u", "ŷ", "L"} <= {t.text for t in graph.iter(f"{SVG}text")}
     assert "adds -0.125" in {t.text for t in step.iter(f"{SVG}text")}  # ∂L/∂w1 = ∂L/∂u · x1
+    assert (tmp_path / "neurons.png").read_bytes().startswith(b"\x89PNG")
+    assert ET.parse(tmp_path / "neurons_mlp.svg").getroot().get("width").endswith("pt")
+    assert not (tmp_path / "player.png").exists()
+
+
+# -- large networks: the limit's advice, the order inside a neuron, fitting a notebook ----------
+
+
+def one_sample_mlp(sizes: list[int], seed: int = 0) -> Value:
+    import nn
+
+    model = nn.MLP(2, sizes, seed=seed)
+    loss = nn.half_sse(model([1.0, -1.0]), 1.0)
+    loss.backward()
+    return loss
+
+
+def test_the_limit_suggests_the_neuron_view_and_never_an_option_already_given():
+    loss = one_sample_mlp([16, 16, 1])  # 410 value nodes
+    with pytest.raises(GraphTooLargeError) as caught:
+        to_dot(loss)
+    message = str(caught.value)
+    assert "410 value nodes" in message and "max_nodes=410" in message
+    assert 'view="neurons"' in message and "cluster=True" in message
+    with pytest.raises(GraphTooLargeError) as caught:
+        to_dot(loss, cluster=True)
+    assert 'view="neurons"' in str(caught.value) and "cluster=True" not in str(caught.value)
+    assert to_dot(loss, view="neurons").count("shape=circle") == 2 + 33  # it fits the limit
+
+
+def svg_positions(svg: bytes) -> dict[str, tuple[float, float]]:
+    """The centre of every node of a Graphviz SVG, by its DOT id."""
+    positions = {}
+    for group in ET.fromstring(svg).iter(f"{SVG}g"):
+        if group.get("class") != "node":
+            continue
+        name = group.find(f"{SVG}title").text
+        texts = [float(t.get("y")) for t in group.iter(f"{SVG}text")]
+        xs = [float(t.get("x")) for t in group.iter(f"{SVG}text")]
+        positions[name] = (sum(xs) / len(xs), sum(texts) / len(texts))
+    return positions
+
+
+@pytest.mark.parametrize("cluster", [False, True])
+def test_a_neurons_weights_are_drawn_in_index_order_then_the_bias(cluster):
+    loss = one_sample_mlp([16, 16, 1])
+    order = topological_order(loss)
+    svg = render(to_dot(loss, cluster=cluster, max_nodes=500), "svg")
+    where = svg_positions(svg)
+    for scope in ("L1.N3", "L2.N0", "L2.N7", "L3.N0"):
+        count = 2 if scope.startswith("L1") else 16
+        wanted = [f"{scope}.w{i}" for i in range(1, count + 1)] + [f"{scope}.b"]
+        by_label = {node.label: f"n{i}" for i, node in enumerate(order)}
+        tops = [where[by_label[label]][1] for label in wanted]  # rankdir LR: top to bottom
+        assert tops == sorted(tops), (
+            scope,
+            [wanted[k] for k in sorted(range(len(tops)), key=tops.__getitem__)],
+        )
+
+
+def test_in_a_notebook_a_drawing_scales_to_the_cell_and_zooms_on_click():
+    loss = one_sample_mlp([4, 1])
+    drawing = draw(loss)
+    bundle = drawing._repr_mimebundle_()
+    assert list(bundle) == ["text/html"]  # one form only: the notebook file does not hold two copies
+    page = bundle["text/html"]
+    assert page.count("<svg") == 1 and "<?xml" not in page and "<!DOCTYPE" not in page
+    assert "max-width:100%" in page and "height:auto" in page and "onclick=" in page
+    assert "click the drawing for its full size" in page  # this one is wider than a cell
+    ids_ = re.findall(r'\bid="([^"]*)"', page)
+    assert ids_ and all(i.startswith("cg") for i in ids_)
+    again = re.findall(r'\bid="([^"]*)"', draw(loss)._repr_mimebundle_()["text/html"])
+    assert not set(ids_) & set(again)  # two drawings on one page share no id
+    small = draw(Value(2.0, "x") * 3)._repr_mimebundle_()["text/html"]
+    assert "full size" not in small
+
+
+def test_a_notebook_drawing_without_dot_says_what_to_install(monkeypatch):
+    drawing = draw(neuron()["y"])
+    monkeypatch.setenv("PATH", "")
+    assert "apt-get install graphviz" in drawing._repr_mimebundle_()["text/html"]
+
+
+def test_save_graph_writes_pdf(tmp_path):
+    path = save_graph(neuron()["y"], tmp_path / "g.pdf")
+    assert path.read_bytes().startswith(b"%PDF")
+    neurons_pdf = save_graph(one_sample_mlp([2, 1]), tmp_path / "n.pdf", view="neurons")
+    assert neurons_pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_unknown_views_are_refused():
+    with pytest.raises(ValueError, match="view must be one of 'values', 'neurons'"):
+        to_dot(neuron()["y"], view="layers")

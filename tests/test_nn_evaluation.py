@@ -68,5 +68,26 @@ def test_decision_grid_problems_and_plot():
     grid = nn.decision_grid(model, [[0.0, 1.0], [1.0, 0.0]], steps=3)
     figure = grid.plot(X=[[0.0, 1.0], [1.0, 0.0]], y=[0, 1])
     assert type(figure).__name__ == "Figure"
+    legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert legend[0].startswith("decision boundary (output = ") and legend[1:] == ["class 0", "class 1"]
     assert "3 × 3" in grid._repr_html_()
     assert not any(math.isnan(v) for row in grid.grid for v in row)
+
+
+def test_the_class_key_names_each_class_in_its_colour():
+    from matplotlib.colors import to_hex
+
+    X, y = nn.datasets.blobs(30, seed=1)
+    model = nn.MLP(2, [3], seed=0)
+    ax = nn.decision_grid(model, X, steps=5).plot(X, y).axes[0]
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["class 0", "class 1", "class 2"]
+    for k, collection in enumerate(ax.collections[-3:]):
+        assert len(collection.get_offsets()) == y.count(k)  # each class's points, drawn once
+        assert to_hex(collection.get_facecolor()[0]) == to_hex(f"C{k}")
+    X2, y2 = [[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]], [-1, 1, 1]
+    grid = nn.decision_grid(nn.MLP(2, [1], seed=0), X2, steps=4)
+    labels = [t.get_text() for t in grid.plot(X2, y2).axes[0].get_legend().get_texts()]
+    assert labels[1:] == ["class -1", "class 1"]
+    unlabelled = grid.plot(X2).axes[0].get_legend()
+    assert [t.get_text() for t in unlabelled.get_texts()] == [labels[0]]  # the boundary alone

@@ -196,6 +196,45 @@ def test_history_prints_and_plots():
     assert type(figure).__name__ == "Figure" and len(figure.axes) == 2  # loss and accuracy axes
 
 
+def epoch_ticks(ax) -> list[float]:
+    low, high = ax.get_xlim()
+    return [t for t in ax.get_xticks() if low <= t <= high]
+
+
+@pytest.mark.parametrize("epochs", [1, 4, 12, 75])
+def test_history_plot_has_a_labelled_panel_each_and_whole_epochs(epochs):
+    history = nn.History(
+        loss=[1.0 / (k + 1) for k in range(epochs)], accuracy=[min(1.0, 0.5 + k / 20) for k in range(epochs)]
+    )
+    figure = history.plot()
+    loss_ax, accuracy_ax = figure.axes
+    assert (loss_ax.get_title(), loss_ax.get_ylabel()) == ("training loss", "loss")
+    assert (accuracy_ax.get_title(), accuracy_ax.get_ylabel()) == ("training accuracy", "accuracy")
+    assert accuracy_ax.get_xlabel() == "epoch"
+    assert list(loss_ax.lines[0].get_ydata()) == history.loss
+    assert list(accuracy_ax.lines[0].get_ydata()) == history.accuracy
+    figure.canvas.draw()
+    for ax in figure.axes:
+        ticks = epoch_ticks(ax)
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+def test_history_plot_without_accuracy_is_one_panel():
+    figure = nn.History(loss=[3.0, 2.0, 1.5]).plot()
+    (ax,) = figure.axes
+    assert ax.get_title() == "training loss" and ax.get_xlabel() == "epoch"
+
+
+def test_history_plot_into_an_axes_has_a_legend():
+    from matplotlib.figure import Figure
+
+    ax = Figure().add_subplot()
+    nn.History(loss=[3.0, 2.0, 1.5], accuracy=[0.5, 0.7, 0.9]).plot(ax=ax)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss", "accuracy"]
+    ax.figure.canvas.draw()
+    assert all(float(t).is_integer() for t in epoch_ticks(ax))
+
+
 def test_plot_without_matplotlib_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)

@@ -29,7 +29,7 @@ from autograd.drawing import (
     MissingPackageError,
     to_dot,
 )
-from autograd.stepping import Step, backward_steps, export_steps, step_through
+from autograd.stepping import Step, backward_steps, export_steps
 
 # -- random graphs -------------------------------------------------------------------
 
@@ -393,77 +393,6 @@ def test_export_refuses_before_touching_any_gradient(tmp_path, monkeypatch):
         export_steps(loss, tmp_path, fmt="svg", gif=False)
     assert grads(loss) == before
     assert list(tmp_path.iterdir()) == []
-
-
-# -- Jupyter ----------------------------------------------------------------------------------
-
-
-def test_step_through_with_widgets_shows_the_chosen_step():
-    import ipywidgets
-
-    _, _, loss = seed_001_neuron()
-    _, _, reference = seed_001_neuron()
-    reference.backward()
-    box = step_through(loss)
-    assert isinstance(box, ipywidgets.VBox)
-    controls, view = box.children
-    slider = next(w for w in controls.children if isinstance(w, ipywidgets.IntSlider))
-    steps = list(backward_steps(seed_001_neuron()[2]))
-    assert (slider.min, slider.max) == (1, len(steps))
-    assert "<svg" in view.value and "step 1/7" in view.value
-    slider.value = 4
-    assert "<svg" in view.value and "∂L/∂a = ∂L/∂ŷ · ∂ŷ/∂a = -0.2 × 0.25 = -0.05" in view.value
-    assert grads(loss) == grads(reference)
-
-
-class FakeHandle:
-    def __init__(self) -> None:
-        self.updates: list[object] = []
-
-    def update(self, obj: object) -> None:
-        self.updates.append(obj)
-
-
-def test_step_through_without_widgets_updates_one_display_in_place(monkeypatch):
-    import IPython.display
-
-    monkeypatch.setitem(sys.modules, "ipywidgets", None)
-    shown: list[tuple[object, dict]] = []
-    handle = FakeHandle()
-
-    def fake_display(obj, **kwargs):
-        shown.append((obj, kwargs))
-        return handle
-
-    monkeypatch.setattr(IPython.display, "display", fake_display)
-    _, _, loss = seed_001_neuron()
-    assert step_through(loss, delay=0) is None
-    expected = [str(s) for s in backward_steps(seed_001_neuron()[2])]
-    assert len(shown) == 1 and shown[0][1] == {"display_id": True}
-    assert [str(f) for f in [shown[0][0], *handle.updates]] == expected
-    assert "<svg" in handle.updates[-1]._repr_html_()
-
-
-def test_step_through_outside_jupyter_prints_each_step(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "ipywidgets", None)
-    monkeypatch.setenv("PATH", "")  # no Graphviz either: the text alone
-    _, _, loss = seed_001_neuron()
-    step_through(loss, delay=0)
-    out = capsys.readouterr().out
-    assert [ln for ln in out.splitlines() if ln.startswith("step ")] == [
-        str(s).splitlines()[0] for s in backward_steps(seed_001_neuron()[2])
-    ]
-
-
-def test_frames_without_graphviz_still_show_the_arithmetic(monkeypatch):
-    import ipywidgets
-
-    monkeypatch.setenv("PATH", "")
-    _, _, loss = seed_001_neuron()
-    box = step_through(loss)
-    view = box.children[1]
-    assert isinstance(view, ipywidgets.HTML)
-    assert "apt-get install graphviz" in view.value and "step 1/7" in view.value
 
 
 def test_step_is_exported_from_autograd():
