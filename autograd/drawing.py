@@ -380,7 +380,7 @@ def _dot_lines(
 
     def node_line(i: int, node: Value) -> str:
         text = [f"<B>{html_text(names[node])}</B>", f"data {format_number(node.data)}"]
-        if show_grad:
+        if show_grad and not node.is_constant:  # a number written in the code has no gradient to show
             if grads is None:
                 text.append(f"grad {format_number(node.grad)}")
             elif step is not None and step.has_visited(node):

@@ -366,7 +366,7 @@ def build_player(
         raise StepPlayerError(f"max_bytes must be a whole number >= 1, got {max_bytes!r}")
     order = topological_order(root)
     refuse_if_too_large(len(order), options.get("max_nodes", DEFAULT_MAX_NODES), who)
-    _check_budget(len(order), max_frames, who)
+    _check_budget(sum(not node.is_constant for node in order), max_frames, who)  # constants: no steps
     to_dot(root, **options)  # checks the other options
     try:
         dot_program()

@@ -72,29 +72,52 @@ class Edge(NamedTuple):
     contribution: float
     """∂L/∂node × ∂node/∂input, added to the input's gradient."""
     grad_before: float
-    """The input's gradient before this contribution."""
+    """The input's gradient in this pass before this contribution."""
     grad_after: float
-    """The input's gradient after adding it (not final if other paths remain)."""
+    """The input's gradient in this pass after adding it (not final if other paths remain)."""
     added: bool
-    """True when the input already had a gradient (another path, or an earlier
-    backward for a leaf), so this contribution is added to it (``+=``)."""
+    """True when another path of this pass already reached the input, so this
+    contribution is added to it (``+=``)."""
 
 
 class _Run:
     """What the steps of one pass share: the order, the names, and a log of
-    every gradient change, so any step can say what all gradients were right
-    after it (for drawing it later) without copying them at every step."""
+    every gradient change of this pass, so any step can say what all
+    gradients were right after it (for drawing it later) without copying them
+    at every step."""
 
-    __slots__ = ("edge_end", "index", "log_grads", "log_nodes", "names", "order", "root", "start_grads")
+    __slots__ = (
+        "constants",
+        "edge_end",
+        "index",
+        "log_grads",
+        "log_nodes",
+        "names",
+        "order",
+        "root",
+        "start_grads",
+        "step_of",
+        "total",
+    )
 
-    def __init__(self, root: Value, order: list[Value]) -> None:
+    def __init__(self, root: Value, order: list[Value], constants: bool) -> None:
         self.root = root
         self.order = order
+        self.constants = constants
         self.names = node_names(order)
         self.index = {node: i for i, node in enumerate(order)}
-        self.start_grads = array("d")  # every grad after the reset and the seed
+        # which step visits each node (by topological position); a constant that
+        # is not shown counts as visited from the start
+        self.step_of = array("q", [-1] * len(order))
+        shown = 0
+        for position in range(len(order) - 1, -1, -1):
+            if constants or not order[position].is_constant:
+                self.step_of[position] = shown
+                shown += 1
+        self.total = shown
+        self.start_grads = array("d")  # this pass's gradient of every node, after the seed
         self.log_nodes = array("q")  # for each edge, in order: which node changed
-        self.log_grads = array("d")  # ... and its gradient after the change
+        self.log_grads = array("d")  # ... and its gradient in this pass after the change
         self.edge_end = array("q")  # for each step: the log length after it
 
 
@@ -116,7 +139,7 @@ class Step:
     def __init__(self, run: _Run, index: int, node: Value, grad: float, edges: tuple[Edge, ...]) -> None:
         self._run = run
         self.index = index
-        self.total = len(run.order)
+        self.total = run.total
         self.node = node
         self.name = run.names[node]
         self.grad = grad
@@ -137,8 +160,7 @@ class Step:
     def has_visited(self, node: Value) -> bool:
         """True if backward had visited ``node`` by the end of this step, so its
         gradient was final."""
-        position = self._run.index[node]  # topological position
-        return self.total - 1 - position <= self.index
+        return self._run.step_of[self._run.index[node]] <= self.index
 
     def grads_after(self) -> dict[Value, float]:
         """The gradient of every node right after this step (a dict by node).
@@ -173,7 +195,7 @@ class Step:
             kind = "the output" if not self.is_leaf else "the output (a leaf)"
             return f"{where}: {self.name} is {kind}; backward starts with {grad}"
         if self.is_leaf:
-            kind = "parameter" if self.node.is_parameter else "input" if self.node.label else "constant"
+            kind = "parameter" if self.node.is_parameter else "constant" if self.node.is_constant else "input"
             return f"{where}: {self.name} is a leaf ({kind}); {grad} is final"
         return f"{where}: {self._formula()}; {grad} is complete, pass it to the inputs:"
 
@@ -182,6 +204,8 @@ class Step:
         lines = []
         upstream = self._d(self.name)
         for edge in self.edges:
+            if edge.input.is_constant and not self._run.constants:
+                continue  # the gradient of a number written in the code: nobody needs it
             chain = f"{upstream} · ∂{self.name}/∂{edge.name}"
             numbers = f"{_num(self.grad)} × {_factor(edge.local)} = {_num(edge.contribution)}"
             if edge.added:
@@ -212,47 +236,61 @@ class Step:
         return draw(self.root, step=self, **options)
 
 
-def backward_steps(root: Value) -> Iterator[Step]:
+def backward_steps(root: Value, *, constants: bool = False) -> Iterator[Step]:
     """Run backward from ``root`` one node at a time, yielding a :class:`Step` each.
 
     Same rule as ``root.backward()``: gradients of intermediate nodes are reset
     to 0, ``root.grad += 1`` (the seed ∂root/∂root = 1), then each node in
     reverse topological order passes its gradient to its inputs with
-    :func:`autograd.propagate`. Leaf gradients accumulate, as with
-    ``backward()``. Nothing changes until the first step is asked for; after
-    the last one every ``grad`` is what ``backward()`` gives.
+    :func:`autograd.propagate`. Nothing changes until the first step is asked
+    for; after the last one every ``grad`` is exactly what ``backward()``
+    gives, which means leaf gradients have this pass added to what they held.
+
+    The steps show this pass: every gradient they print (and draw) is the one
+    this backward computes, starting from 0 for every node but the root, never
+    a total left in a leaf by an earlier ``backward()``. Stepping the same
+    graph twice shows the same numbers.
+
+    Numbers written in the code (constants, the 3 of ``x * 3``) are not steps
+    of their own and their gradients are not printed; ``constants=True`` shows them.
     """
     if not isinstance(root, Value):
         raise WrongTypeError(f"backward_steps needs a Value, got {type(root).__name__}")
-    return _steps(_Run(root, topological_order(root)))
+    return _steps(_Run(root, topological_order(root), constants))
 
 
 def _steps(run: _Run) -> Iterator[Step]:
     order, index = run.order, run.index
-    start_backward(order)
-    run.start_grads.extend(node.grad for node in order)
+    start_backward(order)  # the .grad side: exactly what backward() does
+    this_pass = [0.0] * len(order)  # the side the steps show: this pass's gradients only
+    this_pass[-1] = 1.0
+    run.start_grads.extend(this_pass)
     received: set[Value] = set()  # inputs that got a contribution in this pass
     names = run.names
-    total = len(order)
-    for k in range(total):
-        node = order[total - 1 - k]
-        g = node.grad
-        # What propagate is about to do, edge by edge, in the same order and with
-        # the same float operations, so every number below is bit-identical.
-        running = {child: child.grad for child in node.inputs}
+    shown = 0
+    for k in range(len(order) - 1, -1, -1):
+        node = order[k]
+        g = this_pass[k]  # equal to node.grad for every node with inputs: same floats, same order
         edges = []
         for child, local in zip(node.inputs, node.local_grads):
             contribution = g * local
-            previous = running[child]
-            running[child] = previous + contribution
-            added = child in received or previous != 0.0
+            position = index[child]
+            previous = this_pass[position]
+            this_pass[position] = previous + contribution
+            edges.append(
+                Edge(
+                    child, names[child], local, contribution, previous, this_pass[position], child in received
+                )
+            )
             received.add(child)
-            edges.append(Edge(child, names[child], local, contribution, previous, running[child], added))
-            run.log_nodes.append(index[child])
-            run.log_grads.append(running[child])
+            run.log_nodes.append(position)
+            run.log_grads.append(this_pass[position])
         propagate(node)
+        if run.step_of[k] < 0:
+            continue  # a constant, not shown
         run.edge_end.append(len(run.log_nodes))
-        yield Step(run, k, node, g, tuple(edges))
+        yield Step(run, shown, node, g, tuple(edges))
+        shown += 1
 
 
 # -- images ---------------------------------------------------------------------
@@ -400,9 +438,10 @@ def export_steps(
     order = topological_order(root)
     refuse_if_too_large(len(order), options.get("max_nodes", DEFAULT_MAX_NODES), "export_steps")
     to_dot(root, **options)  # checks the other options
-    if len(order) > max_frames:
-        refuse_over_budget(ExportBudget(len(order), 0, 0, 0, 0.0), max_frames, max_bytes)
-    refuse_over_budget(estimate_export(root, len(order), fmt, gif, options), max_frames, max_bytes)
+    frames_needed = sum(not node.is_constant for node in order)  # one per step: constants are none
+    if frames_needed > max_frames:
+        refuse_over_budget(ExportBudget(frames_needed, 0, 0, 0, 0.0), max_frames, max_bytes)
+    refuse_over_budget(estimate_export(root, frames_needed, fmt, gif, options), max_frames, max_bytes)
 
     steps = list(backward_steps(root))
     target = Path(folder)

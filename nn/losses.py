@@ -123,6 +123,17 @@ def _data(t: Any) -> float:
     return t.data if isinstance(t, Value) else t
 
 
+def _total(terms: list[Value]) -> Value:
+    """Σ terms as one node; a single term is the sum itself (no node for it)."""
+    return terms[0] if len(terms) == 1 else sum_values(terms)
+
+
+def _mean(terms: list[Value]) -> Value:
+    """(1/n) Σ terms; for one term the term itself, with no sum and no division by 1."""
+    total = _total(terms)
+    return total if len(terms) == 1 else total / len(terms)
+
+
 # -- regression losses -------------------------------------------------------------
 
 
@@ -132,7 +143,7 @@ def mse(predictions: Any, targets: Any) -> Value:
     ∂/∂ŷi = -(2/n)(yi - ŷi).
     """
     ps, ts, _ = _pairs(predictions, targets, "mse")
-    return _labelled(sum_values([(t - p) ** 2 for p, t in zip(ps, ts)]) / len(ps))
+    return _labelled(_mean([(t - p) ** 2 for p, t in zip(ps, ts)]))
 
 
 def mae(predictions: Any, targets: Any) -> Value:
@@ -141,25 +152,25 @@ def mae(predictions: Any, targets: Any) -> Value:
     ∂/∂ŷi = -(1/n) sign(yi - ŷi) (0 where they are equal).
     """
     ps, ts, _ = _pairs(predictions, targets, "mae")
-    return _labelled(sum_values([(t - p).abs() for p, t in zip(ps, ts)]) / len(ps))
+    return _labelled(_mean([(t - p).abs() for p, t in zip(ps, ts)]))
 
 
 def l2(predictions: Any, targets: Any) -> Value:
     """Σ (y - ŷ)², the un-averaged squared error (``F.mse_loss(..., reduction="sum")``)."""
     ps, ts, _ = _pairs(predictions, targets, "l2")
-    return _labelled(sum_values([(t - p) ** 2 for p, t in zip(ps, ts)]))
+    return _labelled(_total([(t - p) ** 2 for p, t in zip(ps, ts)]))
 
 
 def l1(predictions: Any, targets: Any) -> Value:
     """Σ |y - ŷ|, the un-averaged absolute error (``F.l1_loss(..., reduction="sum")``)."""
     ps, ts, _ = _pairs(predictions, targets, "l1")
-    return _labelled(sum_values([(t - p).abs() for p, t in zip(ps, ts)]))
+    return _labelled(_total([(t - p).abs() for p, t in zip(ps, ts)]))
 
 
 def half_sse(predictions: Any, targets: Any) -> Value:
     """½ Σ (y - ŷ)², the seeds' J: its derivative ∂J/∂ŷi = -(yi - ŷi) = -ei has no 2 in it."""
     ps, ts, _ = _pairs(predictions, targets, "half_sse")
-    return _labelled(sum_values([(t - p) ** 2 for p, t in zip(ps, ts)]) * 0.5)
+    return _labelled(_total([(t - p) ** 2 for p, t in zip(ps, ts)]) * 0.5)
 
 
 # -- classification losses ------------------------------------------------------
@@ -214,7 +225,7 @@ def binary_cross_entropy(predictions: Any, targets: Any, eps: float | None = Non
             terms.append((1.0 - p).log())
         else:
             terms.append(t * p.log() + (1.0 - t) * (1.0 - p).log())
-    return _labelled(sum_values(terms) * (-1.0 / len(ps)))
+    return _labelled(-_mean(terms))
 
 
 def binary_cross_entropy_with_logits(predictions: Any, targets: Any) -> Value:
@@ -233,7 +244,7 @@ def binary_cross_entropy_with_logits(predictions: Any, targets: Any) -> Value:
     for i, (z, t) in enumerate(zip(zs, ts)):
         _check_probability_target(t, f"target {i}", who)
         terms.append(z.softplus() - z * t)
-    return _labelled(sum_values(terms) / len(zs))
+    return _labelled(_mean(terms))
 
 
 def _class_index(c: Any, k: int, where: str, who: str) -> int:
@@ -288,7 +299,7 @@ def cross_entropy(logits: Any, classes: Any) -> Value:
             )
         index = _class_index(c, k, f"class {i}", who)
         terms.append(logsumexp(zs) - zs[index])
-    return _labelled(sum_values(terms) / len(rows))
+    return _labelled(_mean(terms))
 
 
 def hinge(predictions: Any, targets: Any) -> Value:
@@ -309,7 +320,7 @@ def hinge(predictions: Any, targets: Any) -> Value:
     if 0.0 in labels and -1.0 in labels:
         raise InvalidArgumentError(f"{who}: labels mix 0 and -1; use -1/+1 or 0/1")
     signs = [1.0 if y > 0.0 else -1.0 for y in labels]
-    return _labelled(sum_values([(1.0 - s * y).relu() for s, y in zip(ss, signs)]) / len(ss))
+    return _labelled(_mean([(1.0 - s * y).relu() for s, y in zip(ss, signs)]))
 
 
 # -- what each loss expects --------------------------------------------------------

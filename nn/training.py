@@ -285,7 +285,7 @@ def fit(
                 batch_loss = loss_fn(predictions, targets)
                 if not isinstance(batch_loss, Value):  # a loss that changed its mind since the data check
                     raise WrongTypeError(f"fit: the loss returned {type(batch_loss).__name__}, not a Value")
-                if divide_by_batch:
+                if divide_by_batch and len(batch) > 1:  # a batch of one: no division by 1 in the graph
                     batch_loss = batch_loss / len(batch)
                 optimizer.zero_grad()
                 batch_loss.backward()

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, reject
 from hypothesis import strategies as st
 
+import autograd
 from autograd import (
     DomainError,
     GraphTooLargeError,
@@ -101,33 +102,43 @@ def test_running_all_steps_leaves_exactly_the_grads_of_backward(recipe):
                 list(backward_steps(by_steps))
             return
         steps = list(backward_steps(by_steps))
-        assert grads(by_steps) == grads(by_backward)
-        assert [s.node for s in steps] == topological_order(by_steps)[::-1]
+        assert grads(by_steps) == grads(by_backward)  # bit for bit, leaves accumulating
+        shown = [node for node in topological_order(by_steps)[::-1] if not node.is_constant]
+        assert [s.node for s in steps] == shown  # numbers written in the code are not steps
         assert [s.index for s in steps] == list(range(len(steps)))
+        with_constants = list(backward_steps(by_steps, constants=True))
+        assert [s.node for s in with_constants] == topological_order(by_steps)[::-1]
+        by_backward.backward()  # the same third pass on the other copy
 
 
 @given(recipes())
 def test_each_step_records_the_chain_rule_as_it_happens(recipe):
     root, _ = two_copies(recipe)
-    leaf_start = {node: node.grad for node in topological_order(root) if not node.inputs}
     try:
-        for step in backward_steps(root):
+        root.backward()  # an earlier pass: leaves now hold totals the steps must not show
+        first = list(backward_steps(root))
+        for step in first:
             node = step.node
-            assert step.grad == node.grad  # complete: nothing after this step adds to it
+            if node.inputs:
+                assert step.grad == node.grad  # complete: nothing after this step adds to it
             assert [e.input for e in step.edges] == list(node.inputs)
             assert [e.local for e in step.edges] == list(node.local_grads)
             for edge in step.edges:
                 assert edge.contribution == step.grad * edge.local
                 assert edge.grad_after == edge.grad_before + edge.contribution
-            for child in node.inputs:  # the live grads are what the step says
-                assert child.grad == [e.grad_after for e in step.edges if e.input is child][-1]
+        second = list(backward_steps(root))
     except NonFiniteGradientError:
         reject()
-    # step.grad is final: after the whole pass nothing has changed it
-    steps = list(backward_steps(root))
-    for step in steps:
-        assert step.grad == step.node.grad
-    assert steps[0].grad == (1.0 + leaf_start[root] + 1.0 if not root.inputs else 1.0)
+    # the numbers of this pass, never the totals: a second run shows the same
+    assert [(s.name, s.grad) for s in second] == [(s.name, s.grad) for s in first]
+    assert [[e.grad_after for e in s.edges] for s in second] == [
+        [e.grad_after for e in s.edges] for s in first
+    ]
+    expected = dict(
+        zip(autograd.topological_order(root), autograd.grad(root, autograd.topological_order(root)))
+    )
+    for step in first:
+        assert step.grad == pytest.approx(expected[step.node], rel=1e-12, abs=1e-300)
 
 
 def test_a_shared_intermediate_is_complete_when_its_step_comes():
@@ -179,8 +190,8 @@ def test_a_step_prints_the_learners_arithmetic():
     (step,) = [s for s in backward_steps(loss) if s.node is y_hat]
     assert "∂L/∂a = ∂L/∂ŷ · ∂ŷ/∂a = -0.2 × 0.25 = -0.05" in str(step).splitlines()[1]
     header = str(step).splitlines()[0]
-    assert header == "step 4/7: ŷ = σ(a); ∂L/∂ŷ = -0.2 is complete, pass it to the inputs:"
-    assert repr(step) == "<Step 4/7 ŷ: ∂L/∂ŷ = -0.2>"
+    assert header == "step 4/6: ŷ = σ(a); ∂L/∂ŷ = -0.2 is complete, pass it to the inputs:"
+    assert repr(step) == "<Step 4/6 ŷ: ∂L/∂ŷ = -0.2>"  # six steps: the 0.5 written in the code is not one
 
 
 LINE = re.compile(
@@ -202,9 +213,10 @@ def test_the_numbers_in_the_text_are_the_real_grads_and_locals(recipe):
         reject()
     for step in steps:
         lines = str(step).splitlines()
-        assert len(lines) == 1 + len(step.edges)
+        edges = [edge for edge in step.edges if not edge.input.is_constant]  # constants: not printed
+        assert len(lines) == 1 + len(edges)
         assert f"∂{step.root_name}/∂{step.name} = " in lines[0]
-        for edge, line in zip(step.edges, lines[1:]):
+        for edge, line in zip(edges, lines[1:]):
             m = LINE.match(line)
             assert m, line
             assert m["root"] == step.root_name and m["input"] == edge.name
@@ -317,11 +329,13 @@ def test_a_step_draws_the_gradients_as_they_were_at_that_step():
         live = backward_steps(twin)
         for _ in range(k + 1):
             next(live)
-        visited = {len(order) - 1 - j for j in range(k + 1)}
-        for i, twin_node in enumerate(topological_order(twin)):
+        for i, (node, twin_node) in enumerate(zip(order, topological_order(twin))):
+            if node.is_constant:
+                assert "grad" not in re.search(rf"^n{i} \[.*$", dot, re.M)[0]  # a number in the code
+                continue
             shown, grey = grad_in_drawing(dot, f"n{i}")
             assert math.isclose(shown, twin_node.grad, rel_tol=1e-3, abs_tol=1e-12)
-            assert grey == (i not in visited)
+            assert grey == (not step.has_visited(node))
         red_nodes = [ln for ln in dot.splitlines() if HIGHLIGHT_COLOUR in ln and " [label=<<B>" in ln]
         assert len(red_nodes) == 1 and red_nodes[0].startswith(f"n{order.index(step.node)} [")
         red_edges = [ln for ln in dot.splitlines() if "->" in ln and HIGHLIGHT_COLOUR in ln]
@@ -352,7 +366,7 @@ def test_export_writes_numbered_images_and_a_gif_with_a_frame_per_step(tmp_path)
     _, _, reference = seed_001_neuron()
     reference.backward()
     paths = export_steps(loss, tmp_path / "frames", duration_ms=50)
-    n = len(topological_order(loss))
+    n = len([node for node in topological_order(loss) if not node.is_constant])
     assert [p.name for p in paths] == [f"step_{i:03d}.png" for i in range(n)] + ["backward.gif"]
     for p in paths[:-1]:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -365,7 +379,7 @@ def test_export_writes_numbered_images_and_a_gif_with_a_frame_per_step(tmp_path)
 def test_export_svg_and_dot_frames(tmp_path, monkeypatch):
     _, _, loss = seed_001_neuron()
     svgs = export_steps(loss, tmp_path / "svg", fmt="svg", gif=False)
-    assert len(svgs) == 7 and all(ET.parse(p).getroot().tag.endswith("svg") for p in svgs)
+    assert len(svgs) == 6 and all(ET.parse(p).getroot().tag.endswith("svg") for p in svgs)
     monkeypatch.setenv("PATH", "")  # DOT frames need no Graphviz
     _, _, loss = seed_001_neuron()
     dots = export_steps(loss, tmp_path / "dot", fmt="dot", gif=False)
@@ -399,3 +413,36 @@ def test_step_is_exported_from_autograd():
     import autograd
 
     assert autograd.Step is Step and autograd.backward_steps is backward_steps
+
+
+# -- stepping shows this pass -------------------------------------------------------------------
+
+
+def test_after_backward_the_steps_show_this_passs_gradient_not_the_total():
+    x = Value(1.5, "x")
+    f = x.sigmoid()
+    f.label = "f"
+    f.backward()  # x.grad now holds σ'(1.5)
+    true = math.exp(-1.5) / (1 + math.exp(-1.5)) ** 2
+    (last,) = [s for s in backward_steps(f) if s.node is x]
+    assert math.isclose(last.grad, true, rel_tol=1e-12)
+    assert f"∂f/∂x = {true:.6g} is final" in str(last)
+    assert math.isclose(x.grad, 2 * true, rel_tol=1e-12)  # .grad accumulates, as backward() does
+
+
+def test_two_exports_draw_the_same_numbers(tmp_path):
+    x = Value(0.5, "x")
+    f = (x * x).tanh()
+    first = export_steps(f, tmp_path / "one", fmt="dot", gif=False)
+    second = export_steps(f, tmp_path / "two", fmt="dot", gif=False)
+    assert [p.read_text() for p in first] == [p.read_text() for p in second]
+
+
+def test_numbers_written_in_the_code_are_not_steps():
+    x = Value(2.0, "x")
+    f = x * x * 3
+    text = "\n".join(str(step) for step in backward_steps(f))
+    assert "∂f/∂3" not in text and "constant" not in text
+    assert len(list(backward_steps(f))) == 3  # f, x·x and x
+    shown = "\n".join(str(step) for step in backward_steps(f, constants=True))
+    assert "∂f/∂3 = " in shown and "3 is a leaf (constant)" in shown
