@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from autograd.errors import ChaingradError, DomainError
+from autograd.errors import ChaingradError, DomainError, InfiniteDerivativeError, MissingValueError
 from autograd.graph import topological_order
 from autograd.value import Parameter, Value, linear, to_float
 
@@ -514,13 +514,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _in_cli_words(exc: ChaingradError) -> str:
+    """The problem, with advice for the command line instead of advice for Python code."""
+    if isinstance(exc, MissingValueError) and exc.missing:
+        names = " ".join(f"{name}=..." for name in exc.missing)
+        return f"{exc.problem}; give {'it' if len(exc.missing) == 1 else 'them'} as {names}"
+    if isinstance(exc, InfiniteDerivativeError):
+        return f"{exc.problem}; choose a point where the derivative exists"
+    return exc.problem or str(exc) if exc.hint else str(exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         return int(args.run(args))
     except ChaingradError as exc:  # the first line names the problem; the rest is a caret display
-        _complain(str(exc).split("\n")[0] or type(exc).__name__)
+        _complain(_in_cli_words(exc).split("\n")[0] or type(exc).__name__)
     except OSError as exc:
         _complain(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     except KeyboardInterrupt:

@@ -32,9 +32,24 @@ The tools add a few of their own (``LabelError``, ``CompileError``,
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ChaingradError(Exception):
-    """Base class of every error raised on purpose by chaingrad."""
+    """Base class of every error raised on purpose by chaingrad.
+
+    ``problem`` is what went wrong; ``hint``, when given, is advice that
+    depends on where you are (Python code): the message is both. The command
+    line prints the problem with advice of its own instead.
+    """
+
+    def __init__(self, *args: object, hint: str = "", **kwargs: Any) -> None:
+        problem = str(args[0]) if args else ""
+        if hint:
+            args = (f"{problem}; {hint}", *args[1:])
+        super().__init__(*args, **kwargs)  # ModuleNotFoundError's name= and path= go on
+        self.problem = problem
+        self.hint = hint
 
 
 class InvalidArgumentError(ChaingradError, ValueError):
@@ -96,6 +111,14 @@ class ParseError(ChaingradError, ValueError):
     """A text expression could not be turned into a graph safely."""
 
 
+class MissingValueError(ParseError):
+    """A text expression uses names that were given no value (``missing`` lists them)."""
+
+    def __init__(self, *args: object, missing: tuple[str, ...] = (), hint: str = "") -> None:
+        super().__init__(*args, hint=hint)
+        self.missing = missing
+
+
 class ModelFileError(ChaingradError, ValueError):
     """A saved model is corrupted, truncated, too large, not a regular file, or
     does not match the model."""
@@ -138,6 +161,7 @@ __all__ = [
     "InvalidArgumentError",
     "MissingFolderError",
     "MissingPackageError",
+    "MissingValueError",
     "ModelFileError",
     "ModelFileNotFoundError",
     "NeuronViewError",

@@ -113,7 +113,7 @@ Value.backward = backward  # type: ignore[method-assign]
 def at_node(exc: InfiniteDerivativeError, node: Value, order: list[Value]) -> InfiniteDerivativeError:
     """The error of an infinite local derivative, with the node it belongs to named."""
     name = node_names(order).get(node, "the node")
-    return InfiniteDerivativeError(f"at {name} (made by {node.op!r}): {exc}")
+    return InfiniteDerivativeError(f"at {name} (made by {node.op!r}): {exc.problem}", hint=exc.hint)
 
 
 def zero_grad(values: Value | Iterable[Value]) -> None:

@@ -42,7 +42,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from autograd.errors import ParseError, WrongTypeError
+from autograd.errors import MissingValueError, ParseError, WrongTypeError
 from autograd.rules import Op
 from autograd.value import OPS, Value, constant, no_grad
 
@@ -156,7 +156,8 @@ def parse(text: str, /, **values: Any) -> Value:
     lookup = _normalized_keys(values)
     missing = [(name, where) for name, where in tree.names.items() if name not in lookup]
     if missing:
-        raise ParseError(_missing_message(missing, known=sorted(values)))
+        problem, hint = _missing_message(missing, known=sorted(values))
+        raise MissingValueError(problem, missing=tuple(name for name, _ in missing), hint=hint)
     leaves: dict[str, Value] = {}
 
     def leaf(name: str) -> Value:
@@ -180,13 +181,14 @@ def _normalized_keys(values: Mapping[str, Any]) -> dict[str, str]:
     return lookup
 
 
-def _missing_message(missing: list[tuple[str, str]], known: list[str]) -> str:
+def _missing_message(missing: list[tuple[str, str]], known: list[str]) -> tuple[str, str]:
+    """The problem (which names, where, what was given) and the advice for Python code."""
     pieces = ", ".join(f"`{name}` at {where}" for name, where in missing)
     given = ", ".join(known) if known else "none"
     first = missing[0][0]
     hint = f"give it as parse(text, {first}=...)" if first.isidentifier() else "give a value for it"
     noun = "a name" if len(missing) == 1 else "names"
-    return f"no value for {noun}: {pieces}; {hint} (values given: {given})"
+    return f"no value for {noun}: {pieces} (values given: {given})", hint
 
 
 class Source:

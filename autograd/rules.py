@@ -244,10 +244,11 @@ class Op:
     ) -> InfiniteDerivative:
         """The marker stored as ∂out/∂input i where that derivative is infinite."""
         names = [v.label or self._input_name(k, len(inputs)) for k, v in enumerate(inputs)]
-        _, locals_ = self.expressions(len(inputs))
+        forward, locals_ = self.expressions(len(inputs))
         symbols = {input_key(k): name for k, name in enumerate(names)}
-        symbols[OUT] = "out"
-        replaced = substitute(locals_[i], {param_key(j): num(p) for j, p in enumerate(params)})
+        numbers_of = {param_key(j): num(p) for j, p in enumerate(params)}
+        numbers_of[OUT] = substitute(forward, numbers_of)  # out written as what it is: 0.5/√x, not 0.5/out
+        replaced = substitute(locals_[i], numbers_of)
         rule = notation.plain_text(simplify(replaced), symbols)
         numbers = ", ".join(f"{n} = {v.data!r}" for n, v in zip(names, inputs))
         reason = (

@@ -185,8 +185,8 @@ class InfiniteDerivative(float):
             return float("inf")
         raise InfiniteDerivativeError(
             f"backward multiplies a gradient of {float(gradient):g} by an infinite local derivative: "
-            f"{self.reason}. A gradient cannot pass through this point; move away from it, or "
-            "compute the value under autograd.no_grad() when no gradient is needed"
+            f"{self.reason}; a gradient cannot pass through this point",
+            hint="move away from it, or compute the value under autograd.no_grad() if no gradient is needed",
         )
 
     __mul__ = __rmul__
