@@ -216,7 +216,12 @@ def fit(
     if hasattr(model, "train"):
         model.train()
 
-    compiled = CompiledTrainer(model, X, y, loss_fn, info) if compile else None
+    matrix = None
+    if compile:  # the matrix form where the model is layers, else the per-edge form
+        from nn.matrix_training import MatrixTrainer
+
+        matrix = MatrixTrainer.build(model, X, y, loss_fn, info, optimizer, threshold)
+    compiled = CompiledTrainer(model, X, y, loss_fn, info) if compile and matrix is None else None
     history = History(batch_size=batch_size)
     shuffle = random.Random(seed)
     order = list(range(n))
@@ -229,6 +234,12 @@ def fit(
             correct = 0
             for start in range(0, n, size):
                 batch = order[start : start + size]
+                if matrix is not None:
+                    batch_loss_value, batch_correct = matrix.step(batch)
+                    history.updates += 1
+                    total_loss += batch_loss_value * len(batch)
+                    correct += batch_correct
+                    continue
                 targets = [y[i] for i in batch]
                 if compiled is not None:
                     optimizer.zero_grad()
@@ -252,11 +263,15 @@ def fit(
                 total_loss += batch_loss.data * len(batch)
                 if threshold is not None:
                     correct += _correct(predictions, targets, threshold)
+            if matrix is not None:
+                matrix.write_back()
             history.loss.append(total_loss / n)
             if threshold is not None:
                 history.accuracy.append(correct / n)
             _show(bar, history)
     finally:
+        if matrix is not None:
+            matrix.write_back()
         if hasattr(bar, "close"):
             bar.close()
     return history
