@@ -11,7 +11,7 @@ For a :class:`~autograd.matrix_plan.Plan` the generated function reads, for
     v40 = Z3[:, 0]                      # the loss of each sample, node by node,
     v41 = softplus(v40)                 # over whole columns (the per-edge form)
     ...
-    dZ3 = columns(len(X), g40)          # ∂loss/∂Z3, one row per sample
+    dZ3[:, 0] = g40                     # ∂loss/∂Z3, one row per sample
     dW3 = dZ3.T @ A2 / m                # backward: dW, db averaged over the batch
     db3 = sum_over_samples(dZ3) / m
     dA2 = dZ3 @ W3
@@ -140,9 +140,9 @@ class _Writer:
             previous = _output_name(layer)
         out = previous
         self.add(f"# the output of each sample: the nodes after layer {len(layers)}, one line each")
+        self.add(f"d{out} = zeros({out}.shape)", f"∂output/∂{out}, one row per sample")
         if self.several:
             self.add("value = empty(len(X))")
-            self.add(f"d{out} = zeros({out}.shape)")
         for s in self.head_params:
             if self.several:
                 self.add(f"h{s} = 0.0", f"∂/∂P[{s}] from the nodes after the layers")
@@ -202,9 +202,9 @@ class _Writer:
         else:
             self.add(f"value = broadcast({value}, len(X))")
         grads = self.head_backward(plan, operand)
-        columns = ", ".join(grads.get(node, "0.0") for node in plan.layers[-1].outputs)
-        target = f"d{out}[r]" if self.several else f"d{out}"
-        self.add(f"{target} = columns({count}, {columns})", f"∂output/∂{out}, one row per sample")
+        for j, node in enumerate(plan.layers[-1].outputs):
+            if node in grads:
+                self.add(f"d{out}[{rows}, {j}] = {grads[node]}")
         for s in self.head_params:
             g = next((grads[i] for i in grads if nodes[i].kind == "param" and nodes[i].slot == s), None)
             if g is not None:

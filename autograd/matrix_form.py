@@ -46,10 +46,6 @@ _ERRORS = (ArithmeticError, ValueError, FloatingPointError)
 def _helpers(np: Any) -> dict[str, Any]:
     """The few array functions the generated code calls besides the op table's."""
 
-    def columns(n: int, *gradients: Any) -> Any:
-        """An (n, k) matrix from k per-sample columns (a number stands for a constant column)."""
-        return np.column_stack([np.broadcast_to(g, (n,)) for g in gradients])
-
     def total(g: Any, n: int) -> float:
         """Σ over n samples of g (a column, or one number for all of them)."""
         return np.sum(g) if np.ndim(g) else g * n
@@ -63,7 +59,6 @@ def _helpers(np: Any) -> dict[str, Any]:
         return np.array(np.broadcast_to(v, (n,)), dtype=np.float64)
 
     return {
-        "columns": columns,
         "total": total,
         "broadcast": broadcast,
         "sum_over_samples": sum_over_samples,
@@ -75,10 +70,11 @@ def _helpers(np: Any) -> dict[str, Any]:
 
 def trace_plan(
     f: Callable[..., Value], example: Sequence[float], params: Sequence[Value]
-) -> tuple[list[Any], Plan | str]:
-    """Trace ``f`` on fresh leaves holding ``example`` and look for its layers."""
-    nodes, _ = _trace(f, [Value(x) for x in example], params)
-    return nodes, find_layers(nodes)
+) -> tuple[list[Any], Plan | str, Value]:
+    """Trace ``f`` on fresh leaves holding ``example``: the traced nodes, its
+    layers (or why it has none), and its output on the engine."""
+    nodes, out = _trace(f, [Value(x) for x in example], params)
+    return nodes, find_layers(nodes), out
 
 
 def retrace(

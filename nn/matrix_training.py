@@ -36,12 +36,13 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-from autograd import Value, no_grad
+from autograd import Value
 from autograd.errors import ChaingradError
 from nn.optim import SGD, Adam, Optimizer
 
-SAMPLES_CHECKED = 5
-"""Samples of each graph compared with the engine before training (spread over the data)."""
+SAMPLES_CHECKED = 10
+"""Samples compared with the engine before training, spread over the data: as
+many for each graph (one per class label), at least 2 each."""
 
 
 class MatrixTrainer:
@@ -133,27 +134,23 @@ class MatrixTrainer:
             target = y[target_keys.index(key)]
             return lambda *a: loss_fn([model(list(a))], [target])
 
-        def example(i: int, key: Any) -> list[float]:
-            row = features[i].tolist()
-            return row if key is None else row[:nin]
-
-        def with_target(i: int, key: Any) -> list[float]:
-            return example(i, key) + ([float(target_column[i])] if key is None else [])
+        def arguments(i: int) -> list[float]:  # of f: the features, and the target for regression
+            return features[i].tolist() + ([float(target_column[i])] if target_column is not None else [])
 
         plans, notes, checks = [], [], []
+        per_graph = max(2, -(-SAMPLES_CHECKED // len(keys)))
         for key in keys:
             samples = [i for i, k in enumerate(target_keys) if k == key]
             f = loss_of(key)
-            nodes, plan = trace_plan(f, with_target(samples[0], key), params)
+            nodes, plan, out = trace_plan(f, arguments(samples[0]), params)
             if isinstance(plan, str):
                 return None
             plans.append(plan)
             notes.append("" if key is None else f"target {key!r}")
-            spread = sorted(
-                {samples[(len(samples) - 1) * k // (SAMPLES_CHECKED - 1)] for k in range(SAMPLES_CHECKED)}
-            )
-            for i in spread:
-                difference, out = retrace(f, with_target(i, key), params, nodes)
+            checks.append((len(plans) - 1, samples[0], out))
+            spread = {samples[(len(samples) - 1) * k // (per_graph - 1)] for k in range(per_graph)}
+            for i in sorted(spread - {samples[0]}):
+                difference, out = retrace(f, arguments(i), params, nodes)
                 if difference is not None:
                     raise ChaingradError(
                         f"fit(compile=True): the loss of sample {i} does not follow the traced graph, so "
@@ -350,35 +347,28 @@ def _output_columns(
     model: Any, example: list[float], params: Sequence[Value], plan: Any, trace_plan: Any
 ) -> list[int] | None:
     """Which column of the last layer each model output is, or None if an output
-    is not simply one neuron of the last layer (the model computes more after it)."""
-    with no_grad():
-        first = model(example)
-    n_outputs = len(first) if isinstance(first, list) else 1
-    last = plan.layers[-1]
-    rows = {
-        (w, b, a): j
-        for j, (w, b, a) in enumerate(zip(last.weights, last.biases, last.neuron_params or last.biases))
-    }
-    columns = []
-    for k in range(n_outputs):
+    is not simply a neuron of the last layer (the model computes more after it).
 
-        def output(*xs: Value, k: int = k) -> Value:
-            out = model(list(xs))
-            return out[k] if isinstance(out, list) else out
+    One trace of the sum of the outputs: its head must be that one sum."""
+    from autograd import sum_values
 
-        _, found = trace_plan(output, example, params)
-        if isinstance(found, str) or found.head or found.signature()[0] != plan.signature()[0]:
-            return None
-        *inner, alone = found.layers  # the graph of output k holds one neuron of the last layer
-        if [layer.signature() for layer in inner] != [layer.signature() for layer in plan.layers[:-1]]:
-            return None
-        if (alone.activation, alone.activation_params) != (last.activation, last.activation_params):
-            return None
-        key = (alone.weights[0], alone.biases[0], (alone.neuron_params or alone.biases)[0])
-        if alone.size != 1 or key not in rows:
-            return None
-        columns.append(rows[key])
-    return columns
+    def outputs(*xs: Value) -> Value:
+        out = model(list(xs))
+        return sum_values(out) if isinstance(out, list) else out
+
+    _, found, _ = trace_plan(outputs, example, params)
+    if isinstance(found, str) or found.signature() != plan.signature():
+        return None
+    if not found.head:  # one output, a node of the last layer
+        return [found.column_of[found.root]]
+    total = found.nodes[found.root]
+    if (
+        found.head != (found.root,)
+        or total.op != "sum"
+        or any(i not in found.column_of for i in total.inputs)
+    ):
+        return None
+    return [found.column_of[i] for i in total.inputs]
 
 
 __all__ = ["MatrixTrainer"]
