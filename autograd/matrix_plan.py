@@ -149,7 +149,9 @@ def find_layers(nodes: Sequence[Any]) -> Plan | str:
                 return f"layer {len(layers) + 2} reads an output of layer {len(layers) + 1} twice"
             readers = sorted(groups[xs])
             if any(sorted(users[out]) != readers for out in outputs):
-                return f"an output of layer {len(layers) + 1} is used outside the next layer"
+                return (
+                    f"an output of layer {len(layers) + 1} is used outside the next layer (a skip connection)"
+                )
         else:  # the last layer: rows in the order of the parameters (model order)
             order = sorted(range(len(neurons)), key=lambda j: nodes[_neuron_parts(nodes[neurons[j]])[2]].slot)
         neurons = [neurons[j] for j in order]

@@ -296,21 +296,22 @@ class MatrixTrainer:
             opt.step()
             return
         np = self._np
-        lr = opt.current_lr()
-        g = self.G + opt.weight_decay * self.P if opt.weight_decay else self.G
-        if isinstance(opt, Adam):
-            beta1, beta2 = opt.betas
-            t = opt.step_count + 1
-            m = beta1 * self.m + (1.0 - beta1) * g
-            v = beta2 * self.v + (1.0 - beta2) * g * g
-            step_size = lr / (1.0 - beta1**t)
-            root_correction = math.sqrt(1.0 - beta2**t)
-            new = self.P - step_size * m / (np.sqrt(v) / root_correction + opt.eps)
-        elif opt.momentum:
-            velocity = g if self.velocity is None else opt.momentum * self.velocity + g
-            new = self.P - lr * velocity
-        else:
-            new = self.P - lr * g
+        with np.errstate(over="ignore", invalid="ignore"):  # a step to inf is caught below
+            lr = opt.current_lr()
+            g = self.G + opt.weight_decay * self.P if opt.weight_decay else self.G
+            if isinstance(opt, Adam):
+                beta1, beta2 = opt.betas
+                t = opt.step_count + 1
+                m = beta1 * self.m + (1.0 - beta1) * g
+                v = beta2 * self.v + (1.0 - beta2) * g * g
+                step_size = lr / (1.0 - beta1**t)
+                root_correction = math.sqrt(1.0 - beta2**t)
+                new = self.P - step_size * m / (np.sqrt(v) / root_correction + opt.eps)
+            elif opt.momentum:
+                velocity = g if self.velocity is None else opt.momentum * self.velocity + g
+                new = self.P - lr * velocity
+            else:
+                new = self.P - lr * g
         if not np.isfinite(new).all():  # the optimizer's own step names the parameter
             self.write_back()
             opt.step()  # raises DomainError, changing nothing
@@ -327,11 +328,11 @@ class MatrixTrainer:
     def write_back(self) -> None:
         """Parameters (``data`` and the last ``grad``) and the optimizer's state,
         from the arrays: what the engine path leaves after the same steps."""
+        if not self._arrays_mode:  # the optimizer's own step has kept the Parameters up to date
+            return
         for p, x, g in zip(self.params, self.P.tolist(), self.G.tolist()):
             p.data = x
             p.grad = g
-        if not self._arrays_mode:
-            return
         opt = self.optimizer
         if isinstance(opt, Adam):
             opt.m, opt.v = self.m.tolist(), self.v.tolist()
