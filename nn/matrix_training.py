@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from autograd import Value
@@ -45,24 +46,51 @@ SAMPLES_CHECKED = 10
 many for each graph (one per class label), at least 2 each."""
 
 
+@dataclass
+class TrainingData:
+    """The data of one fit, converted once.
+
+    X:              the features, one row per sample, in the columns layer 1 reads
+    args:           per argument of the traced loss, its column if the rest of the
+                    graph reads it (the target of a regression), else None
+    codes:          which graph (class label) each sample's loss is
+    wanted:         the targets as numbers, for the accuracy (None: not measured)
+    output_columns: the column of the last layer that is each model output
+    threshold:      where one output switches class (see nn.training)
+    inputs, targets, loss_fn, divide_by_batch: what the engine path needs, to
+                    run a batch where NumPy fails
+    """
+
+    X: Any
+    args: list[Any]
+    codes: Any
+    wanted: Any
+    output_columns: list[int]
+    threshold: float | None
+    inputs: Sequence[Any]
+    targets: Sequence[Any]
+    loss_fn: Callable[..., Any]
+    divide_by_batch: bool
+
+
 class MatrixTrainer:
     """The batch step of :func:`nn.fit` in matrix form; see :mod:`nn.matrix_training`."""
 
     def __init__(
-        self, model: Any, form: Any, keys: list[Any], data: dict[str, Any], optimizer: Optimizer
+        self, model: Any, form: Any, keys: list[Any], data: TrainingData, optimizer: Optimizer
     ) -> None:
         import numpy as np
 
         self._np = np
         self.model = model
         self.params = model.parameters()
-        self.inputs, self.targets = data["inputs"], data["targets"]
-        self.loss_fn, self.divide_by_batch = data["loss_fn"], data["divide_by_batch"]
+        self.inputs, self.targets = data.inputs, data.targets
+        self.loss_fn, self.divide_by_batch = data.loss_fn, data.divide_by_batch
         self.form = form
         self.keys = keys
-        self.X, self.args, self.codes, self.wanted = data["X"], data["args"], data["codes"], data["wanted"]
-        self.output_columns = data["output_columns"]
-        self.threshold = data["threshold"]
+        self.X, self.args, self.codes, self.wanted = data.X, data.args, data.codes, data.wanted
+        self.output_columns = data.output_columns
+        self.threshold = data.threshold
         self.n = len(self.X)
         self.optimizer = optimizer
         self.P = np.array([p.data for p in self.params], dtype=np.float64)
@@ -168,18 +196,18 @@ class MatrixTrainer:
         wanted = None
         if threshold is not None:
             wanted = np.array([_number(t) for t in y], dtype=np.float64)
-        data = {
-            "X": np.ascontiguousarray(features[:, list(plans[0].features)]),
-            "args": [None] * nin + ([target_column] if target_column is not None else []),
-            "codes": codes,
-            "wanted": wanted,
-            "output_columns": output_columns,
-            "threshold": threshold,
-            "inputs": X,
-            "targets": y,
-            "loss_fn": loss_fn,
-            "divide_by_batch": info is not None and info.reduction == "sum",
-        }
+        data = TrainingData(
+            X=np.ascontiguousarray(features[:, list(plans[0].features)]),
+            args=[None] * nin + ([target_column] if target_column is not None else []),
+            codes=codes,
+            wanted=wanted,
+            output_columns=output_columns,
+            threshold=threshold,
+            inputs=X,
+            targets=y,
+            loss_fn=loss_fn,
+            divide_by_batch=info is not None and info.reduction == "sum",
+        )
         trainer = cls(model, form, keys, data, optimizer)
         trainer._check_against_engine(checks, params)
         return trainer
@@ -372,4 +400,4 @@ def _output_columns(
     return [found.column_of[i] for i in total.inputs]
 
 
-__all__ = ["MatrixTrainer"]
+__all__ = ["MatrixTrainer", "TrainingData"]
