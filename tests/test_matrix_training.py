@@ -217,3 +217,26 @@ def test_models_that_are_not_layers_train_on_the_per_edge_form(matrix_used):
     runs = [_train(Doubled, OPTIMIZERS["adam"], X, y, "mse", c, epochs=3) for c in (False, True)]
     assert matrix_used == [False]
     _assert_same_training(*runs)
+
+
+def test_the_same_training_as_pytorch_from_the_same_weights():
+    """fit(compile=True) in matrix form and the PyTorch loop a user would write
+    (float64, full batch, Adam, BCE with logits) learn the same model."""
+    from torch_or_skip import torch
+
+    X, y = nn.datasets.moons(60, noise=0.1, seed=0)
+    model = nn.MLP(2, [8, 8, 1], activation="tanh", init="xavier_uniform", seed=0)
+    twin = model.to_torch()
+    nn.fit(model, X, y, "binary_cross_entropy_with_logits", nn.Adam(model.parameters(), lr=0.02), epochs=40,
+           progress=False, compile=True)  # fmt: skip
+    inputs = torch.tensor(X, dtype=torch.float64)
+    targets = torch.tensor(y, dtype=torch.float64).reshape(-1, 1)
+    optimizer = torch.optim.Adam(twin.parameters(), lr=0.02)
+    for _ in range(40):
+        optimizer.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(twin(inputs), targets).backward()
+        optimizer.step()
+    with torch.no_grad():
+        theirs = twin(inputs).reshape(-1).tolist()
+    ours = nn.predict(model, X)
+    assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-9)
