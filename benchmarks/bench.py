@@ -5,7 +5,8 @@ Run:  python benchmarks/bench.py            (pip install -e ".[bench]" first; Py
       python benchmarks/bench.py --json results.json
 
 1. The engine against micrograd, on graphs of four shapes (``workloads.py``):
-   fan-out over shared leaves, a long chain, a wide sum, an MLP step. For
+   fan-out over shared leaves, a long chain, a wide sum, an MLP step (the
+   same scalar code for both, and each library's own MLP). For
    each: the nodes reachable from the root (what backward walks), the time
    to build the graph, to run backward, both, and the bytes per node. Times
    are medians of repeats that alternate the two engines, with Python's
@@ -122,6 +123,7 @@ def engine_workloads(quick: bool) -> dict[str, tuple[Engine, Engine]]:
     fan = workloads.plan_fan_out(20_000 // scale)
     chain = workloads.plan_chain(25_000 // scale)
     wide = workloads.plan_wide_sum(25_000 // scale)
+    mlp = workloads.plan_mlp(n_samples=100 // scale)
     X, y = nn.datasets.moons(100, noise=0.1, seed=0)
     micro_mlp = micro_nn.MLP(2, [16, 16, 1])
     chain_mlp = nn.MLP(2, [16, 16, 1], activation="relu", seed=0)
@@ -140,7 +142,10 @@ def engine_workloads(quick: bool) -> dict[str, tuple[Engine, Engine]]:
         f"wide sum: Σ x·w over {len(wide):,} pairs": pair(
             lambda: workloads.wide_sum(MicroValue, wide), lambda: workloads.wide_sum(Value, wide)
         ),
-        "MLP step: MLP(2, [16, 16, 1]) on 100 moons, hinge + L2": pair(
+        "MLP step, the same scalar code: MLP(2, [16, 16, 1]), 100 points, hinge + L2": pair(
+            lambda: workloads.mlp_step(MicroValue, mlp), lambda: workloads.mlp_step(Value, mlp)
+        ),
+        "MLP step, each library's own MLP (chaingrad: one linear node per neuron)": pair(
             lambda: micrograd_mlp_loss(micro_mlp, X, y), lambda: chaingrad_mlp_loss(chain_mlp, X, y)
         ),
     }

@@ -12,11 +12,15 @@ the root of a graph of about ``n`` nodes. Random choices are drawn by
 * wide sum: Σ x_i·w_i over 25,000 pairs of leaves of their own, summed
   pairwise: half the nodes are leaves, each used once;
 * MLP step: micrograd's demo, ``MLP(2, [16, 16, 1])`` with relu on 100
-  two-moons points, hinge loss + L2, with each library's own MLP.
+  two-moons points, hinge loss + L2: written here once for both engines
+  (a neuron is ``sum(w*x) + b`` then relu: the same scalar graph), and in
+  ``bench.py`` with each library's own MLP (chaingrad's neuron is one
+  ``linear`` node, micrograd's a chain of ``*`` and ``+``).
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -74,6 +78,35 @@ def wide_sum(value: type, plan: Plan) -> Any:
     return pairwise_sum([value(a) * value(b) for a, b in plan])
 
 
+def plan_mlp(sizes: tuple[int, ...] = (2, 16, 16, 1), n_samples: int = 100, seed: int = 0) -> Plan:
+    """Weights and biases (uniform in [-1, 1], as micrograd draws them), points and labels."""
+    rng = random.Random(seed)
+    layers = [
+        [([rng.uniform(-1.0, 1.0) for _ in range(nin)], 0.0) for _ in range(nout)]
+        for nin, nout in itertools.pairwise(sizes)
+    ]
+    points = [[rng.uniform(-1.5, 2.5), rng.uniform(-1.0, 1.5)] for _ in range(n_samples)]
+    labels = [rng.choice((-1.0, 1.0)) for _ in range(n_samples)]
+    return layers, points, labels
+
+
+def mlp_step(value: type, plan: Plan) -> Any:
+    """The loss of micrograd's demo step: mean hinge over the samples + 1e-4 · Σ p²."""
+    layers, points, labels = plan
+    params = [[([value(w) for w in ws], value(b)) for ws, b in layer] for layer in layers]
+    last = len(params) - 1
+    losses = []
+    for x, label in zip(points, labels):
+        out = [value(v) for v in x]
+        for k, layer in enumerate(params):
+            out = [sum((w * xi for w, xi in zip(ws, out)), b) for ws, b in layer]
+            if k != last:
+                out = [v.relu() for v in out]
+        losses.append((1 + -label * out[0]).relu())
+    penalty = sum(p * p for layer in params for ws, b in layer for p in (*ws, b))
+    return sum(losses) * (1.0 / len(losses)) + 1e-4 * penalty
+
+
 def relu_chain(value: type, depth: int) -> Any:
     """``depth`` relu nodes in a row: the deepest graph."""
     v = value(0.5)
@@ -98,9 +131,11 @@ __all__ = [
     "chain",
     "count_nodes",
     "fan_out",
+    "mlp_step",
     "pairwise_sum",
     "plan_chain",
     "plan_fan_out",
+    "plan_mlp",
     "plan_wide_sum",
     "relu_chain",
     "wide_sum",
