@@ -26,7 +26,7 @@ plan holds positions in the traced graph.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from autograd.ops import OPS
@@ -83,7 +83,7 @@ class Plan:
     root:      the output node of the graph
     """
 
-    nodes: tuple[Any, ...]
+    nodes: tuple[Any, ...] = field(repr=False)
     layers: tuple[Layer, ...]
     features: tuple[int, ...]
     column_of: dict[int, int]
