@@ -86,6 +86,35 @@ def retrace(
     return _shape_difference(nodes, traced), out
 
 
+def merge_constants(plans: Sequence[Plan], n_args: int) -> tuple[Plan, list[list[float]]] | None:
+    """One plan for graphs that differ only in constants (the loss of each class
+    label, where the label is a number in the graph: ``z * t`` of the binary
+    cross-entropy, the sign of hinge), or None if their shapes differ.
+
+    Each constant that differs becomes a new argument (slots ``n_args``, ...):
+    a column holding, for each sample, the value its own graph has. Returns the
+    plan and, per new argument, the value in each of ``plans``.
+    """
+    first = plans[0].nodes
+    if any(len(plan.nodes) != len(first) for plan in plans):
+        return None
+    varying: list[int] = []
+    for k, node in enumerate(first):
+        others = [plan.nodes[k] for plan in plans[1:]]
+        if any(other.shape()[:-1] != node.shape()[:-1] for other in others):
+            return None
+        if node.kind == "const" and any(other.data != node.data for other in others):
+            varying.append(k)
+    nodes = list(first)
+    for j, k in enumerate(varying):
+        label = "each sample's own constant (its label)"
+        nodes[k] = first[k]._replace(kind="arg", slot=n_args + j, label=label)
+    merged = find_layers(nodes)
+    if isinstance(merged, str):  # pragma: no cover - the layers do not read constants
+        return None
+    return merged, [[plan.nodes[k].data for plan in plans] for k in varying]
+
+
 class MatrixForm:
     """One network's graph (or one graph per class label, sharing the layers)
     as NumPy code over a batch; see :mod:`autograd.matrix_form`.
@@ -235,4 +264,4 @@ def _strided_view(np: Any, flat: Any, slots: Any) -> Any:
     return view if np.shares_memory(view, flat) and np.array_equal(view, flat[slots]) else None
 
 
-__all__ = ["MatrixForm", "retrace", "trace_plan"]
+__all__ = ["MatrixForm", "merge_constants", "retrace", "trace_plan"]

@@ -52,7 +52,8 @@ class TrainingData:
 
     X:              the features, one row per sample, in the columns layer 1 reads
     args:           per argument of the traced loss, its column if the rest of the
-                    graph reads it (the target of a regression), else None
+                    graph reads it (the target of a regression, a label's constant),
+                    else None
     codes:          which graph (class label) each sample's loss is
     wanted:         the targets as numbers, for the accuracy (None: not measured)
     output_columns: the column of the last layer that is each model output
@@ -76,9 +77,7 @@ class TrainingData:
 class MatrixTrainer:
     """The batch step of :func:`nn.fit` in matrix form; see :mod:`nn.matrix_training`."""
 
-    def __init__(
-        self, model: Any, form: Any, keys: list[Any], data: TrainingData, optimizer: Optimizer
-    ) -> None:
+    def __init__(self, model: Any, form: Any, data: TrainingData, optimizer: Optimizer) -> None:
         import numpy as np
 
         self._np = np
@@ -87,7 +86,6 @@ class MatrixTrainer:
         self.inputs, self.targets = data.inputs, data.targets
         self.loss_fn, self.divide_by_batch = data.loss_fn, data.divide_by_batch
         self.form = form
-        self.keys = keys
         self.X, self.args, self.codes, self.wanted = data.X, data.args, data.codes, data.wanted
         self.output_columns = data.output_columns
         self.threshold = data.threshold
@@ -125,7 +123,7 @@ class MatrixTrainer:
         try:
             import numpy as np
 
-            from autograd.matrix_form import MatrixForm, retrace, trace_plan
+            from autograd.matrix_form import MatrixForm, merge_constants, retrace, trace_plan
         except ImportError:
             return None
         from nn.training import CompiledTrainer, _target_key, _target_number
@@ -187,18 +185,24 @@ class MatrixTrainer:
                 checks.append((len(plans) - 1, i, out))
         if any(plan.signature() != plans[0].signature() for plan in plans):
             return None  # the graphs of different labels read the network differently
-        n_args = nin + (1 if keys == [None] else 0)
-        form = MatrixForm(plans, n_args, len(params), notes)
+        codes = np.array([keys.index(k) for k in target_keys], dtype=np.intp)
+        args = [None] * nin + ([target_column] if target_column is not None else [])
+        merged = merge_constants(plans, len(args)) if len(plans) > 1 else None
+        if merged is not None:  # one graph for every label: the label's constants become columns
+            plan, constants = merged
+            args += [np.array(values)[codes] for values in constants]
+            plans, notes, codes = [plan], [], np.zeros_like(codes)
+            checks = [(0, i, out) for _, i, out in checks]
+        form = MatrixForm(plans, len(args), len(params), notes)
         output_columns = _output_columns(model, features[0].tolist(), params, plans[0], trace_plan)
         if output_columns is None:
             return None
-        codes = np.array([keys.index(k) for k in target_keys], dtype=np.intp)
         wanted = None
         if threshold is not None:
             wanted = np.array([_number(t) for t in y], dtype=np.float64)
         data = TrainingData(
             X=np.ascontiguousarray(features[:, list(plans[0].features)]),
-            args=[None] * nin + ([target_column] if target_column is not None else []),
+            args=args,
             codes=codes,
             wanted=wanted,
             output_columns=output_columns,
@@ -208,7 +212,7 @@ class MatrixTrainer:
             loss_fn=loss_fn,
             divide_by_batch=info is not None and info.reduction == "sum",
         )
-        trainer = cls(model, form, keys, data, optimizer)
+        trainer = cls(model, form, data, optimizer)
         trainer._check_against_engine(checks, params)
         return trainer
 
@@ -220,7 +224,7 @@ class MatrixTrainer:
         np = self._np
         for c, i, out in checks:
             expected = autograd.grad(out, list(params))
-            rows = tuple(np.array([0] if k == c else [], dtype=np.intp) for k in range(len(self.keys)))
+            rows = tuple(np.array([0] if k == c else [], dtype=np.intp) for k in range(len(self.form.plans)))
             value, _, _, layer_g, head_g = self._run(np.array([i]), rows, 1)
             got = self.form.scatter(layer_g, head_g, np.empty(len(params)))
             pairs = [("the loss", float(value[0]), out.data)] + [
@@ -237,7 +241,7 @@ class MatrixTrainer:
 
     def _rows(self, codes: Any) -> tuple[Any, ...]:
         np = self._np
-        return tuple(np.flatnonzero(codes == c) for c in range(len(self.keys)))
+        return tuple(np.flatnonzero(codes == c) for c in range(len(self.form.plans)))
 
     def _run(self, index: Any, rows: tuple[Any, ...], m: int) -> Any:
         X = self.X if index is None else self.X[index]
