@@ -240,3 +240,19 @@ def test_the_same_training_as_pytorch_from_the_same_weights():
         theirs = twin(inputs).reshape(-1).tolist()
     ours = nn.predict(model, X)
     assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("loss", "graphs"), [("binary_cross_entropy_with_logits", 1), ("hinge", 1), ("cross_entropy", 3)]
+)
+def test_labels_that_are_only_constants_share_one_graph(loss, graphs):
+    """The loss of each class label is traced on its own; where the label is just a
+    number in the graph the graphs merge into one (the label becomes a column)."""
+    X, y = nn.datasets.blobs(30, k=3, seed=0) if graphs == 3 else nn.datasets.moons(30, seed=0)
+    model = nn.MLP(2, [4, graphs if graphs == 3 else 1], seed=0)
+    fn = nn.losses.get_loss(loss)
+    trainer = nn.matrix_training.MatrixTrainer.build(
+        model, X, y, fn, nn.losses.loss_info(fn), nn.SGD(model.parameters(), lr=0.1), 0.0
+    )
+    assert len(trainer.form.plans) == graphs
+    assert ("rows[" in trainer.form.source) == (graphs > 1)
