@@ -17,13 +17,16 @@ stack, the question is what the stack holds and what that costs:
   pushing and popping it.
 
 Then the chain rule over the order: ``propagate(node)`` called per node,
-against one loop over the whole order (what ``backward`` runs). Each figure
-is the best of several runs on graphs already built (the walk alone).
+against one loop over the whole order (what ``backward`` runs). Each walk
+starts right after its graph is built, as backward does in use (the new
+nodes are still young for the collector); only the walk is timed, and each
+figure is the median of several builds, with the collector on.
 """
 
 from __future__ import annotations
 
 import gc
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -98,51 +101,51 @@ def propagate_in_one_loop(order: list[Value]) -> None:
     _propagate_each(reversed(order))
 
 
-def best(run: Callable[[], Any], repeats: int = 9) -> float:
+def after_a_fresh_build(
+    build: Callable[[], Value], walk: Callable[[Any], Any], prepare: bool, repeats: int = 5
+) -> float:
+    """The median time of ``walk`` run right after ``build`` (on the root, or on
+    its topological order when ``prepare``)."""
     times = []
     for _ in range(repeats):
+        gc.collect()
+        root = build()
+        argument = topological_order(root) if prepare else root
         start = time.perf_counter()
-        run()
+        walk(argument)
         times.append(time.perf_counter() - start)
-    return min(times)
+        del root, argument
+    return statistics.median(times)
 
 
 def main() -> None:
-    graphs = {
-        "fan-out": workloads.fan_out(Value, workloads.plan_fan_out()),
-        "chain": workloads.chain(Value, workloads.plan_chain()),
-        "wide sum": workloads.wide_sum(Value, workloads.plan_wide_sum()),
+    plans = {
+        "fan-out": (workloads.fan_out, workloads.plan_fan_out()),
+        "chain": (workloads.chain, workloads.plan_chain()),
+        "wide sum": (workloads.wide_sum, workloads.plan_wide_sum()),
     }
+    builds = {name: (lambda f=f, p=p: f(Value, p)) for name, (f, p) in plans.items()}
     walks = {
         "pairs": order_with_pairs,
         "pairs, collector paused": order_with_pairs_paused,
         "marker": order_with_marker,
         "marker + descent (used)": topological_order,
     }
-    print("| topological order | " + " | ".join(graphs) + " |")
-    print("|---" * (len(graphs) + 1) + "|")
-    for name, walk in walks.items():
-        for root in graphs.values():
-            assert walk(root) == topological_order(root)
-        print(
-            f"| {name} | "
-            + " | ".join(f"{best(lambda r=r, w=walk: w(r)) * 1e3:.1f} ms" for r in graphs.values())
-            + " |"
-        )
-    orders = {name: topological_order(root) for name, root in graphs.items()}
-    print()
-    print("| chain rule over the order | " + " | ".join(graphs) + " |")
-    print("|---" * (len(graphs) + 1) + "|")
-    for name, step in (
-        ("propagate per node", propagate_per_node),
-        ("one loop (used)", propagate_in_one_loop),
+    steps = {"propagate per node": propagate_per_node, "one loop (used)": propagate_in_one_loop}
+    for title, variants, prepare in (
+        ("topological order", walks, False),
+        ("chain rule over the order", steps, True),
     ):
-        print(
-            f"| {name} | "
-            + " | ".join(f"{best(lambda o=o, s=step: s(o)) * 1e3:.1f} ms" for o in orders.values())
-            + " |"
-        )
-    print("\nnodes:", ", ".join(f"{name} {len(order):,}" for name, order in orders.items()))
+        print(f"| {title} | " + " | ".join(builds) + " |")
+        print("|---" * (len(builds) + 1) + "|")
+        for name, walk in variants.items():
+            times = [after_a_fresh_build(build, walk, prepare) for build in builds.values()]
+            print(f"| {name} | " + " | ".join(f"{t * 1e3:.1f} ms" for t in times) + " |")
+        print()
+    roots = {name: build() for name, build in builds.items()}
+    for root in roots.values():  # every walk gives the same order
+        assert all(walk(root) == topological_order(root) for walk in walks.values())
+    print("nodes:", ", ".join(f"{name} {len(topological_order(root)):,}" for name, root in roots.items()))
 
 
 if __name__ == "__main__":
