@@ -337,7 +337,7 @@ def report(rows: list[dict[str, Any]], depth: dict[str, Any], training: dict[str
             f"| PyTorch eager (torch.nn, torch.optim.Adam) | {t['torch_per_epoch'] * 1e6:.0f} µs | 1.0x |",
             "| chaingrad fit(compile=True), compile included "
             f"| {t['chaingrad_compiled_per_epoch'] * 1e6:.0f} µs | {t['speedup_vs_torch']:.2f}x |",
-            f"| chaingrad fit(compile=False) (the engine) | {t['chaingrad_engine_per_epoch'] * 1e6:.0f} µs "
+            f"| chaingrad fit(compile=False) (the engine) | {_s(t['chaingrad_engine_per_epoch'])} "
             f"| {t['torch_per_epoch'] / t['chaingrad_engine_per_epoch']:.3f}x |",
             "",
             "compile (trace, find the layers, generate, check against the engine): "
