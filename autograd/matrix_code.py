@@ -113,6 +113,7 @@ class _Writer:
         params = sorted({s for plan in plans for s in plan.head_params()})
         self.head_params = tuple(params)
         self.several = len(plans) > 1
+        self.head_arg_grads: dict[int, str] = {}  # argument slot -> its gradient from the head (one plan)
 
     def add(self, code: str, comment: str = "") -> None:
         self.lines.append("    " + code + (f"  # {comment}" if comment else ""))
