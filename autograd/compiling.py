@@ -92,6 +92,7 @@ gradient of the mean loss into each parameter's ``.grad``.
 from __future__ import annotations
 
 import builtins
+import functools
 import html
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -264,6 +265,32 @@ class CompiledGraph:
         """The code of the batched form (:meth:`batch`): the same lines over arrays."""
         return self._variant(numpy=True, loop=False, arg_grads=True, build=False).source
 
+    @functools.cached_property
+    def _matrix_or_reason(self) -> Any:
+        try:
+            from autograd.matrix_form import MatrixForm  # needs NumPy, so only when asked
+
+            return MatrixForm.of_graph(self._nodes, self.n_args, len(self.params))
+        except ImportError:
+            return "the matrix form needs NumPy (pip install 'chaingrad[fast]')"
+
+    @property
+    def matrix(self) -> Any:
+        """The graph's layers as matrix products (:mod:`autograd.matrix_form`), or None."""
+        found = self._matrix_or_reason
+        return None if isinstance(found, str) else found
+
+    @property
+    def matrix_reason(self) -> str | None:
+        """Why the graph has no matrix form (None if it has one)."""
+        found = self._matrix_or_reason
+        return found if isinstance(found, str) else None
+
+    @property
+    def matrix_source(self) -> str | None:
+        """The NumPy code of :attr:`matrix` (None without layers: see :attr:`matrix_reason`)."""
+        return None if self.matrix is None else self.matrix.source
+
     def __repr__(self) -> str:
         n_ops = sum(node.kind == "op" for node in self._nodes)
         n_lines = sum(info.phase == "backward" for info in self._readable.lines.values())
@@ -409,7 +436,10 @@ class CompiledGraph:
         numpy = backend == "numpy"
         data, n = self._columns(columns, numpy)
         if numpy:
-            result = self._batch_numpy(data, n, reduce, arg_grads, grads)
+            matrix = self.matrix if grads and reduce is not None else None
+            result = matrix and matrix.batch(data, self._param_values(), reduce, arg_grads)
+            if result is None:  # no layers, or NumPy met an error there: the per-edge form explains
+                result = self._batch_numpy(data, n, reduce, arg_grads, grads)
         elif reduce is None:
             rows = []
             for i, xs in enumerate(zip(*data)):
@@ -593,6 +623,15 @@ class CompiledGraph:
         expected = self._engine(xs)
         result = self._run_one(xs, arg_grads=True)
         self._compare(result, expected, "", rel_tol=rel_tol, abs_tol=abs_tol)
+        if self.matrix is not None:
+            columns = [_numpy().array([x]) for x in xs]
+            found = self.matrix.batch(columns, self._param_values(), "sum", arg_grads=True)
+            if found is None:
+                raise TraceMismatchError("the matrix form failed on these inputs where the engine did not")
+            found = CompiledResult(
+                float(found.value[0]), tuple(float(g[0]) for g in found.grads), found.param_grads
+            )
+            self._compare(found, expected, "matrix form: ", rel_tol=rel_tol, abs_tol=abs_tol)
         return result
 
     def _compare(

@@ -23,32 +23,74 @@ def _check_value(root: Any, who: str) -> None:
 def topological_order(root: Value) -> list[Value]:
     """Every Value that ``root`` depends on, inputs before the nodes that use them.
 
-    ``root`` is last. The order is a depth-first post-order that visits each
-    node's inputs in their recorded order, so the same graph always gives the
-    same list. Backward, drawing, stepping and explanation all use this order.
+    ``root`` is last. The order is the depth-first post-order that visits each
+    node's inputs in their recorded order (what the recursive
+    ``visit(node): visit each input not yet visited, then place node`` gives),
+    so the same graph always gives the same list. Backward, drawing, stepping
+    and explanation all use this order.
+
+    It is computed without recursion, with a stack of nodes. Expanding a node
+    pushes the node, then ``None`` (a marker: "the inputs above are done, place
+    the node below"), then its unvisited inputs, last input first; the walk
+    goes straight on into the first unvisited input instead of pushing and
+    popping it. A node is marked visited when it is expanded, not when it is
+    pushed, so it may be pushed twice before its expansion; the later copy is
+    skipped. The stack holds only nodes and ``None``: the walk allocates no
+    object per node that Python's cyclic garbage collector would have to
+    track, so no collection starts in the middle of it, however deep or wide
+    the graph (a stack of pairs made one tuple per push, and on a long chain
+    the collections they set off cost more than the walk itself).
     """
     _check_value(root, "topological_order")
     order: list[Value] = []
     visited: set[Value] = set()
-    # Each stack entry is a node and whether its inputs have been pushed already.
-    # A node is marked visited when it is expanded, not when it is pushed: it may
-    # be pushed again by a later user, and then the stale entry is skipped. A node
-    # is appended only after everything pushed above it, i.e. all its inputs.
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    push = stack.append
-    pop = stack.pop
+    stack: list[Value | None] = [root]
+    push, pop, place, visit = stack.append, stack.pop, order.append, visited.add
     while stack:
-        node, expanded = pop()
-        if expanded:
-            order.append(node)
+        node = pop()
+        if node is None:  # every input of the node below the marker is placed
+            place(pop())  # type: ignore[arg-type]
             continue
-        if node in visited:
+        if node in visited:  # pushed a second time before its expansion, placed since
             continue
-        visited.add(node)
-        push((node, True))
-        for child in reversed(node.inputs):
-            if child not in visited:
-                push((child, False))
+        while True:  # expand node, then its first unvisited input, and so on down
+            visit(node)
+            inputs = node.inputs
+            # one- and two-input ops (nearly all nodes) are unrolled: no iterator per node
+            if len(inputs) == 2:
+                a, b = inputs
+                if a not in visited:
+                    push(node)
+                    push(None)
+                    if b not in visited:
+                        push(b)
+                    node = a
+                    continue
+                if b not in visited:
+                    push(node)
+                    push(None)
+                    node = b
+                    continue
+            elif len(inputs) == 1:
+                a = inputs[0]
+                if a not in visited:
+                    push(node)
+                    push(None)
+                    node = a
+                    continue
+            elif inputs:
+                first = len(stack)
+                push(node)
+                push(None)
+                for child in reversed(inputs):
+                    if child not in visited:
+                        push(child)
+                if len(stack) > first + 2:
+                    node = pop()
+                    continue
+                del stack[first:]
+            place(node)  # a leaf, or every input placed already
+            break
     return order
 
 
@@ -57,14 +99,38 @@ def propagate(node: Value) -> None:
 
     ``node.grad`` is complete here (every node that uses it came earlier in the
     reverse order), so each input gets ``node.grad × ∂node/∂input`` added.
+    Raises :class:`NonFiniteGradientError` if ``node.grad`` is inf or NaN.
     """
-    g = node.grad
-    if g - g != 0.0:
-        if node.is_constant:  # a number written in the code: nobody needs its gradient
-            return
-        raise _non_finite(node, g)
-    for child, local in zip(node.inputs, node.local_grads):
-        child.grad += g * local
+    _propagate_each((node,))
+
+
+def _propagate_each(nodes: Iterable[Value]) -> None:
+    """:func:`propagate` for each of ``nodes`` in turn: the one place the step
+    is written. Backward calls it once for the whole reversed order, so the
+    step costs no function call per node."""
+    node = None
+    try:
+        for node in nodes:
+            g = node.grad
+            if g - g != 0.0:  # inf or NaN (for finite g it is exactly 0.0)
+                if node.is_constant:  # a number written in the code: nobody needs its gradient
+                    continue
+                raise _non_finite(node, g)
+            inputs = node.inputs
+            # one- and two-input ops are unrolled: no zip object per node
+            if len(inputs) == 2:
+                a, b = inputs
+                local_a, local_b = node.local_grads
+                a.grad += g * local_a
+                b.grad += g * local_b
+            elif len(inputs) == 1:
+                inputs[0].grad += g * node.local_grads[0]
+            elif inputs:
+                for child, local in zip(inputs, node.local_grads):
+                    child.grad += g * local
+    except InfiniteDerivativeError as exc:
+        exc.node = node  # the node whose local derivative it is, for the caller to name
+        raise
 
 
 def _non_finite(node: Value, g: float) -> NonFiniteGradientError:
@@ -91,20 +157,19 @@ def backward(root: Value) -> None:
 
     Seeds ``root.grad`` with 1, walks :func:`topological_order` from the
     output back to the inputs, and adds ``node.grad × local_grad`` into each
-    input: the chain rule, edge by edge. Leaf gradients accumulate across
-    calls (zero them with :func:`zero_grad`); intermediate gradients are reset
-    first. Raises :class:`NonFiniteGradientError` at the first node whose
-    gradient is inf or NaN, and :class:`InfiniteDerivativeError` where a
-    gradient would have to pass through an infinite local derivative.
+    input: the chain rule, edge by edge (:func:`propagate`'s step for every
+    node in reverse order). Leaf gradients accumulate across calls (zero them
+    with :func:`zero_grad`); intermediate gradients are reset first. Raises
+    :class:`NonFiniteGradientError` at the first node whose gradient is inf or
+    NaN, and :class:`InfiniteDerivativeError` where a gradient would have to
+    pass through an infinite local derivative.
     """
     order = topological_order(root)
     start_backward(order)
-    node = root
     try:
-        for node in reversed(order):
-            propagate(node)
+        _propagate_each(reversed(order))
     except InfiniteDerivativeError as exc:
-        raise at_node(exc, node, order) from None
+        raise at_node(exc, getattr(exc, "node", root), order) from None
 
 
 Value.backward = backward  # type: ignore[method-assign]

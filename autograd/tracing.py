@@ -52,6 +52,35 @@ class TracedNode(NamedTuple):
         )
 
 
+Structure = tuple[tuple[Any, ...], ...]
+"""A graph's shape, node by node in topological order: (op, params, input
+positions, the number of a constant). Two graphs that compile to the same code
+have equal structures; a Python ``if`` on ``.data`` that takes the other way
+for some input gives another one."""
+
+
+_LEAF: tuple[Any, ...] = ("", (), (), None)
+
+
+def structure(root: Value) -> Structure:
+    """The :data:`Structure` of ``root``'s graph (one pass over its order)."""
+    order = topological_order(root)
+    position = dict(zip(order, range(len(order)))).__getitem__
+    return tuple(
+        [
+            (node.op, node.params, tuple(map(position, node.inputs)), node.data if node.is_constant else None)
+            if node.inputs or node.is_constant
+            else _LEAF
+            for node in order
+        ]
+    )
+
+
+def traced_structure(nodes: Sequence[TracedNode]) -> Structure:
+    """The :data:`Structure` of a traced graph, to compare with :func:`structure`'s."""
+    return tuple([(n.op, n.params, n.inputs, n.data if n.kind == "const" else None) for n in nodes])
+
+
 def _leaf_name(node: Value) -> str:
     return f"the leaf {node.label!r:.80}" if node.label else f"an unlabelled leaf (data={node.data!r})"
 
@@ -114,4 +143,14 @@ def shape_difference(compiled: Sequence[TracedNode], traced: Sequence[TracedNode
     return None
 
 
-__all__ = ["CompileError", "TraceMismatchError", "TracedNode", "describe_shape", "shape_difference", "trace"]
+__all__ = [
+    "CompileError",
+    "Structure",
+    "TraceMismatchError",
+    "TracedNode",
+    "describe_shape",
+    "shape_difference",
+    "structure",
+    "trace",
+    "traced_structure",
+]

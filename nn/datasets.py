@@ -12,18 +12,25 @@ sets are shuffled; pass ``shuffle=False`` to keep them in class order.
 * ``xor``: points in the square [-1, 1]², class 1 where exactly one coordinate
   is positive: no single line separates the classes;
 * ``blobs``: k Gaussian clusters, one per class;
-* ``linear``: y = w · x + b plus Gaussian noise, for regression.
+* ``linear``: y = w · x + b plus Gaussian noise, for regression;
+* ``digits``: a real data set, 1797 handwritten digits of 8×8 pixels (shipped
+  with the package, not generated).
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+import gzip
+import io
 import math
 import numbers
 import random
 from collections.abc import Sequence
+from importlib import resources
 from typing import Any
 
-from autograd.errors import InvalidArgumentError
+from autograd.errors import ChaingradError, InvalidArgumentError
 from nn.init import Seed, make_rng
 
 Data = tuple[list[list[float]], list[Any]]
@@ -181,4 +188,67 @@ def linear(
     return X, y
 
 
-__all__ = ["blobs", "circles", "linear", "moons", "xor"]
+class DatasetFileError(ChaingradError, OSError):
+    """A data file shipped with ``nn`` is missing or damaged."""
+
+
+DIGITS_FILE = "digits.csv.gz"
+DIGITS_SHAPE = (1797, 64)
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_rows() -> tuple[tuple[tuple[int, ...], int], ...]:
+    """The digits file, parsed and checked once: (64 pixel counts, digit) per image."""
+    where = f"nn/data/{DIGITS_FILE}"
+    try:
+        raw = resources.files("nn").joinpath("data", DIGITS_FILE).read_bytes()
+        text = gzip.decompress(raw).decode("ascii")
+    except FileNotFoundError:
+        raise DatasetFileError(
+            f"the digits data file {where} is missing from this installation of chaingrad; reinstall it"
+        ) from None
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise DatasetFileError(
+            f"the digits data file {where} is damaged ({exc}); reinstall chaingrad"
+        ) from None
+    rows = []
+    for number, line in enumerate(csv.reader(io.StringIO(text)), 1):
+        values = [int(v) for v in line] if all(v.isdigit() for v in line) else []
+        if len(values) != DIGITS_SHAPE[1] + 1 or max(values[:-1]) > 16 or values[-1] > 9:
+            raise DatasetFileError(
+                f"the digits data file {where} is damaged at line {number}: expected 64 pixel values "
+                "from 0 to 16 and a digit from 0 to 9; reinstall chaingrad"
+            )
+        rows.append((tuple(values[:-1]), values[-1]))
+    if len(rows) != DIGITS_SHAPE[0]:
+        raise DatasetFileError(
+            f"the digits data file {where} holds {len(rows)} images, not 1797; reinstall chaingrad"
+        )
+    return tuple(rows)
+
+
+def digits(scale: bool = True, shuffle: bool = True, seed: Seed = 0) -> Data:
+    """1797 handwritten digits of 8×8 pixels, and which digit each one is.
+
+    ``X[i]`` holds the 64 pixels of image i row by row (``X[i][8 * r + c]`` is
+    row r, column c); each pixel counts the ink in a 4×4 block of the original
+    32×32 scan, from 0 to 16. With ``scale=True`` (the default) the counts are
+    divided by 16, so every feature lies in [0, 1], the range a network with
+    tanh or sigmoid units trains well on; ``scale=False`` keeps the counts.
+    ``y[i]`` is the digit, 0 to 9 (about 180 images of each). The images are
+    shuffled with ``seed`` (``shuffle=False`` keeps the file's order).
+
+    The data is the test set of *Optical Recognition of Handwritten Digits*
+    (E. Alpaydin, C. Kaynak, UCI Machine Learning Repository, 1998, CC BY 4.0),
+    the copy scikit-learn's ``load_digits`` reads; it ships with chaingrad
+    (57 kB), so no download and no scikit-learn are needed.
+    """
+    rng = make_rng(seed)
+    rows = _digits_rows()
+    divisor = 16.0 if scale else 1.0
+    points = [[pixel / divisor for pixel in pixels] for pixels, _ in rows]
+    labels: list[Any] = [label for _, label in rows]
+    return _finish(points, labels, rng, shuffle)
+
+
+__all__ = ["DatasetFileError", "blobs", "circles", "digits", "linear", "moons", "xor"]

@@ -20,6 +20,7 @@ The order of the samples is shuffled at the start of every epoch with a
 from __future__ import annotations
 
 import html
+import math
 import numbers
 import random
 from collections.abc import Callable, Sequence
@@ -33,7 +34,7 @@ from nn.evaluation import predicted_classes
 from nn.losses import get_loss, loss_info
 from nn.optim import SGD, Optimizer
 from nn.plotting import new_panels, whole_number_ticks
-from nn.validation import check_data, check_with_the_model
+from nn.validation import Evaluation, check_data, check_with_the_model
 
 
 @dataclass
@@ -254,11 +255,24 @@ def fit(
         if not hasattr(model, "parameters"):
             raise WrongTypeError("fit: give an optimizer, or a model with .parameters() for the default SGD")
         optimizer = SGD(model.parameters(), lr=0.1)
-    check_with_the_model(model, X, y, loss_fn)
+    by_target = targets_are_classes(info, y)
+
+    def per_sample(i: int, prediction: Any) -> Any:  # one sample's loss, as compiled training traces it
+        target = y[i] if by_target else Value(_target_number(y[i]))
+        return loss_fn([prediction], [target])
+
+    evaluation = check_with_the_model(model, X, y, loss_fn, per_sample if compile else None)
     if hasattr(model, "train"):
         model.train()
 
-    compiled = CompiledTrainer(model, X, y, loss_fn, info) if compile else None
+    matrix = None
+    if compile:  # the matrix form where the model is layers, else the per-edge form
+        from nn.matrix_training import MatrixTrainer
+
+        matrix = MatrixTrainer.build(model, X, y, loss_fn, info, optimizer, threshold)
+    compiled = CompiledTrainer(model, X, y, loss_fn, info) if compile and matrix is None else None
+    if matrix is not None or compiled is not None:  # every sample, before the first update
+        prove_every_sample(matrix or compiled, evaluation)
     history = History(batch_size=batch_size)
     shuffle = random.Random(seed)
     order = list(range(n))
@@ -271,6 +285,12 @@ def fit(
             correct = 0
             for start in range(0, n, size):
                 batch = order[start : start + size]
+                if matrix is not None:
+                    batch_loss_value, batch_correct = matrix.step(batch)
+                    history.updates += 1
+                    total_loss += batch_loss_value * len(batch)
+                    correct += batch_correct
+                    continue
                 targets = [y[i] for i in batch]
                 if compiled is not None:
                     optimizer.zero_grad()
@@ -294,11 +314,15 @@ def fit(
                 total_loss += batch_loss.data * len(batch)
                 if threshold is not None:
                     correct += _correct(predictions, targets, threshold)
+            if matrix is not None:
+                matrix.write_back()
             history.loss.append(total_loss / n)
             if threshold is not None:
                 history.accuracy.append(correct / n)
             _show(bar, history)
     finally:
+        if matrix is not None:
+            matrix.write_back()
         if hasattr(bar, "close"):
             bar.close()
     return history
@@ -318,12 +342,12 @@ class CompiledTrainer:
       logit; hinge reads 0 as -1), and each graph is then exactly that loss.
 
     Compiled code follows the graph it was traced from. So before training,
-    every sample is run on the engine once more and its graph compared with
-    the traced one, node by node (:meth:`autograd.CompiledGraph.check_shape`);
-    a model or loss that branches on the data (a Python ``if`` on ``.data``)
-    builds another graph for some sample, and that sample is named in a
-    :class:`autograd.TraceMismatchError` (use compile=False). A few samples
-    are also compared number by number. What no check before training can
+    the compiled code's output and loss for every sample are compared with
+    the engine's (:func:`prove_every_sample`, on the numbers fit's data check
+    has computed anyway): a model or loss that branches on the data (a
+    Python ``if`` on ``.data``) computes something else for some sample, and
+    that sample is named in a :class:`autograd.TraceMismatchError` (use
+    compile=False). A few samples are also compared gradient by gradient. What no check before training can
     see is a branch on a value that training changes (``if prediction.data
     > 0``): the engine (compile=False) is the way for such models.
 
@@ -348,8 +372,7 @@ class CompiledTrainer:
         else:
             self.backend = "numpy"
         # known classification losses, or targets that are not numbers: one graph per target
-        numeric = all(isinstance(t, (numbers.Real, Value)) for t in self.y)
-        self.by_target = (info.output != "value") if info is not None else not numeric
+        self.by_target = targets_are_classes(info, self.y)
         if self.by_target:
             keys = sorted({_target_key(t) for t in self.y})
             if len(keys) > self.max_classes:
@@ -387,12 +410,9 @@ class CompiledTrainer:
                 lambda *a: loss_fn([model(list(a))], [target]), *self.X[samples[0]], params=self.params
             )
         spread = sorted({samples[(len(samples) - 1) * k // 4] for k in range(5)})
-        for i in samples:
+        for i in spread:  # the gradients too, on a few samples (every sample's numbers: prove_every_sample)
             try:
-                if i in spread:  # the numbers too, on a few samples
-                    graph.check(*self._arguments(i, key))
-                else:
-                    graph.check_shape(*self._arguments(i, key))
+                graph.check(*self._arguments(i, key))
             except ChaingradError as exc:
                 raise autograd.TraceMismatchError(
                     f"fit(compile=True): sample {i} does not follow the graph traced from sample "
@@ -406,6 +426,29 @@ class CompiledTrainer:
         if with_target:
             columns.append([_target_number(self.y[i]) for i in indices])
         return columns
+
+    @property
+    def structures(self) -> dict[Any, Any]:
+        """The structure of each traced loss graph, by target key."""
+        from autograd.tracing import traced_structure
+
+        return {key: traced_structure(graph._nodes) for key, graph in self.losses.items()}
+
+    def key_of(self, i: int) -> Any:
+        """Which traced graph sample ``i`` trains on."""
+        return _target_key(self.y[i]) if self.by_target else None
+
+    def sample_values(self) -> tuple[list[list[float]], list[float]]:
+        """The compiled code's outputs and loss for every sample (forward only)."""
+        columns = self._columns(range(len(self.X)), with_target=False)
+        outputs = [list(map(float, graph.values(*columns, backend=self.backend))) for graph in self.outputs]
+        losses = [0.0] * len(self.X)
+        for key, graph in self.losses.items():
+            indices = [i for i in range(len(self.X)) if key is None or _target_key(self.y[i]) == key]
+            values = graph.values(*self._columns(indices, with_target=key is None), backend=self.backend)
+            for i, v in zip(indices, values):
+                losses[i] = float(v)
+        return [list(row) for row in zip(*outputs)], losses
 
     def backward_into(self, batch: Sequence[int]) -> tuple[float, list[Any]]:
         """Set every p.grad to ∂(mean batch loss)/∂p; return the mean loss and
@@ -423,6 +466,49 @@ class CompiledTrainer:
         outputs = [list(map(float, graph.values(*columns, backend=self.backend))) for graph in self.outputs]
         predictions: list[Any] = outputs[0] if self.n_outputs == 1 else [list(row) for row in zip(*outputs)]
         return total / len(batch), predictions
+
+
+def targets_are_classes(info: Any, y: Sequence[Any]) -> bool:
+    """Whether compiled training bakes each target into its own graph (class
+    labels: known classification losses, or targets that are not numbers) or
+    passes it as an argument (a regression target)."""
+    if info is not None:
+        return bool(info.output != "value")
+    return not all(isinstance(t, (numbers.Real, Value)) for t in y)
+
+
+def prove_every_sample(trainer: Any, engine: Evaluation) -> None:
+    """Compiled training against the engine on every sample, before the first update.
+
+    Each sample's graph, built by fit's data check, must have the structure
+    of the graph traced for its class (op by op, input by input: a Python
+    ``if`` on ``.data`` that goes the other way for some sample builds
+    another one), and the compiled code must give each sample's outputs and
+    loss as the engine does. The first sample that differs is named in a
+    :class:`autograd.TraceMismatchError`.
+    """
+    traced = trainer.structures
+    if engine.structures is not None:
+        for i, found in enumerate(engine.structures):
+            if found != traced[trainer.key_of(i)]:
+                raise autograd.TraceMismatchError(
+                    f"fit(compile=True): the graph of sample {i} has another shape than the traced one, so "
+                    "this model and loss cannot be compiled faithfully: they decide something from the data "
+                    "(a Python if on .data) that compiled code cannot follow; use compile=False"
+                )
+    outputs, losses = trainer.sample_values()
+    for i, (got, want) in enumerate(zip(outputs, engine.outputs)):
+        pairs = [("output", a, b) for a, b in zip(got, want)]
+        if engine.losses is not None:
+            pairs.append(("loss", losses[i], engine.losses[i]))
+        for what, a, b in pairs:
+            if not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9):
+                raise autograd.TraceMismatchError(
+                    f"fit(compile=True): sample {i} does not follow the traced graph (its {what} is {b!r} on "
+                    f"the engine and {a!r} in the compiled code), so this model and loss cannot be compiled "
+                    "faithfully: they decide something from the data (a Python if on .data) that compiled "
+                    "code cannot follow; use compile=False"
+                )
 
 
 def _feature(v: Any) -> float:

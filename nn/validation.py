@@ -20,9 +20,9 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
-from autograd import Value, no_grad
+from autograd import Value, no_grad, set_grad_enabled
 from autograd.errors import (
     ChaingradError,
     DataError,
@@ -134,29 +134,66 @@ def _reported_as(prefix: str) -> Iterator[None]:
         raise type(exc)(f"{prefix}{exc}") from exc.__cause__
 
 
+class Evaluation(NamedTuple):
+    """What the engine computes for every sample before training: the model's
+    outputs and, when asked for, each sample's own loss and the structure of
+    its graph (what compiled training must reproduce)."""
+
+    outputs: list[list[float]]
+    losses: list[float] | None
+    structures: list[Any] | None
+
+
 def check_with_the_model(
-    model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any], loss_fn: Callable[..., Any]
-) -> None:
-    """Run ``model`` on every sample and ``loss_fn`` on all of them, under no_grad.
+    model: Callable[[Any], Any],
+    X: Sequence[Any],
+    y: Sequence[Any],
+    loss_fn: Callable[..., Any],
+    per_sample: Callable[[int, Any], Any] | None = None,
+) -> Evaluation:
+    """Run ``model`` on every sample and ``loss_fn`` on all of them.
 
     Any error is raised before training, with the sample it happened on.
     A model's own ``TypeError`` or ``ValueError`` becomes a DataError naming
     the sample (the original is chained); other exceptions pass unchanged.
+    Returns the model's outputs. With ``per_sample(i, prediction)``, which
+    builds one sample's loss as compiled training traces it, the graphs are
+    recorded (each sample's alone, freed at once) and each sample's loss and
+    graph structure are returned too, against which compiled training proves
+    itself; otherwise nothing is recorded (no_grad).
     """
-    predictions = []
-    with no_grad():
+    from autograd.tracing import structure
+
+    outputs: list[list[float]] = []
+    detached: list[Any] = []  # the predictions as plain leaves, for the loss over all samples
+    losses: list[float] | None = [] if per_sample is not None else None
+    structures: list[Any] | None = [] if per_sample is not None else None
+    with set_grad_enabled(per_sample is not None):
         for i in range(len(X)):
             with _reported_as(f"fit: sample {i}: "):
                 try:
-                    predictions.append(model(X[i]))
+                    prediction = model(X[i])
                 except ChaingradError:
                     raise
                 except (TypeError, ValueError) as exc:
                     raise DataError(f"the model raised {type(exc).__name__}: {exc}") from exc
-        with _reported_as("fit: the data does not suit the loss: "):
-            total = loss_fn(predictions, [y[i] for i in range(len(y))])
+            row = [_number(v) for v in (prediction if isinstance(prediction, list) else [prediction])]
+            outputs.append(row)
+            detached.append([Value(v) for v in row] if isinstance(prediction, list) else Value(row[0]))
+            if per_sample is not None:
+                with _reported_as(f"fit: the data does not suit the loss: sample {i}: "):
+                    sample_loss = per_sample(i, prediction)
+                losses.append(_number(sample_loss))  # type: ignore[union-attr]
+                structures.append(structure(sample_loss) if isinstance(sample_loss, Value) else None)  # type: ignore[union-attr]
+    with no_grad(), _reported_as("fit: the data does not suit the loss: "):
+        total = loss_fn(detached, [y[i] for i in range(len(y))])
     if not isinstance(total, Value):
         raise WrongTypeError(f"fit: the loss returned {type(total).__name__}, not a Value")
+    return Evaluation(outputs, losses, structures)
 
 
-__all__ = ["check_data", "check_with_the_model"]
+def _number(v: Any) -> float:
+    return v.data if isinstance(v, Value) else float(v)
+
+
+__all__ = ["Evaluation", "check_data", "check_with_the_model"]

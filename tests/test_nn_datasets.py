@@ -97,3 +97,61 @@ def test_linear_without_noise_is_exact():
 def test_bad_arguments_are_explained(call, words):
     with pytest.raises(ValueError, match=words):
         call()
+
+
+# -- the handwritten digits (shipped data) --------------------------------------------
+
+
+def test_digits_are_1797_images_of_64_pixels_with_their_digit():
+    X, y = datasets.digits(shuffle=False)
+    assert len(X) == len(y) == 1797
+    assert all(type(row) is list and len(row) == 64 for row in X)
+    assert all(type(v) is float and 0.0 <= v <= 1.0 for row in X for v in row)
+    counts = [y.count(d) for d in range(10)]
+    assert sum(counts) == 1797 and min(counts) >= 170  # about 180 of each digit
+    raw, same = datasets.digits(scale=False, shuffle=False)
+    assert same == y
+    assert all(v == int(v) and 0 <= v <= 16 for row in raw for v in row)
+    assert [v / 16 for v in raw[0]] == X[0]
+    # the first image of the file is a 0: ink on a ring, none in the middle of its middle rows
+    image = [raw[0][8 * r : 8 * r + 8] for r in range(8)]
+    assert y[0] == 0 and image[3][3] + image[3][4] == 0 and image[3][1] > 0 and image[3][6] > 0
+
+
+def test_digits_shuffle_with_a_seed_keeps_images_with_their_labels():
+    X, y = datasets.digits(shuffle=False)
+    pairs = sorted(zip(map(tuple, X), y))
+    A, a = datasets.digits(seed=1)
+    B, b = datasets.digits(seed=2)
+    assert (A, a) == datasets.digits(seed=1)
+    assert A != B
+    assert sorted(zip(map(tuple, A), a)) == pairs == sorted(zip(map(tuple, B), b))
+
+
+def test_a_damaged_digits_file_is_named(monkeypatch, tmp_path):
+    damaged = tmp_path / "digits.csv.gz"
+    damaged.write_bytes(b"not gzip")
+    monkeypatch.setattr(datasets.resources, "files", lambda package: tmp_path.parent)
+    monkeypatch.setattr(datasets, "DIGITS_FILE", "nowhere.csv.gz")
+    datasets._digits_rows.cache_clear()
+    try:
+        with pytest.raises(datasets.DatasetFileError, match="missing") as missing:
+            datasets.digits()
+        assert isinstance(missing.value, OSError)
+        monkeypatch.setattr(datasets.resources, "files", lambda package: _Folder(tmp_path))
+        monkeypatch.setattr(datasets, "DIGITS_FILE", "digits.csv.gz")
+        datasets._digits_rows.cache_clear()
+        with pytest.raises(datasets.DatasetFileError, match="damaged"):
+            datasets.digits()
+    finally:
+        datasets._digits_rows.cache_clear()
+
+
+class _Folder:
+    """``resources.files("nn")`` replaced by a folder whose ``data/`` is ``path``."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def joinpath(self, *parts):
+        return self.path.joinpath(*parts[1:])
