@@ -266,6 +266,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=not args.no_progress,
             compile=args.compile,
+            on_epoch=lambda history: bool(divergence(history.loss, finished=False)),
         )
     except DomainError as exc:  # an overflow, or a non-finite gradient: the steps were too large
         first_line = str(exc).splitlines()[0]
@@ -307,17 +308,25 @@ DIVERGED_FACTOR = 2.0
 """Training whose last loss is this many times its first has diverged."""
 
 
-def divergence(losses: Sequence[float]) -> str:
+RUNAWAY_FACTOR = 10.0
+"""Training whose loss rises this many times above its first stops at once."""
+
+
+def divergence(losses: Sequence[float], finished: bool = True) -> str:
     """Why a run of per-epoch losses diverged (one line), or "" if it did not.
 
-    A loss that is not a finite number has diverged; so has one that ends
-    more than :data:`DIVERGED_FACTOR` times above where it started, which
-    gradient descent with a small enough step never does.
+    A loss that is not a finite number has diverged, and so has one that
+    rises more than :data:`RUNAWAY_FACTOR` times above where it started
+    (training stops there); a finished run whose loss ends more than
+    :data:`DIVERGED_FACTOR` times above its start diverged too: gradient
+    descent with a small enough step never does that.
     """
     for epoch, loss in enumerate(losses, start=1):
         if not math.isfinite(loss):
             return f"the loss became {loss} at epoch {epoch}"
-    if len(losses) > 1 and losses[-1] > DIVERGED_FACTOR * losses[0]:
+        if loss > RUNAWAY_FACTOR * losses[0]:
+            return f"the loss rose from {losses[0]:.4g} at epoch 1 to {loss:.4g} at epoch {epoch}"
+    if finished and len(losses) > 1 and losses[-1] > DIVERGED_FACTOR * losses[0]:
         return (
             f"the loss rose from {losses[0]:.4g} at epoch 1 to {losses[-1]:.4g} at epoch {len(losses)} "
             f"(at most {max(losses):.4g})"

@@ -208,6 +208,7 @@ def fit(
     seed: int = 0,
     progress: bool = True,
     compile: bool = False,
+    on_epoch: Callable[[History], bool | None] | None = None,
 ) -> History:
     """Train ``model`` on inputs ``X`` and targets ``y``; returns a :class:`History`.
 
@@ -218,6 +219,8 @@ def fit(
     batch_size: ``None`` (full batch), ``1`` (stochastic) or ``k`` (mini-batch)
     seed:       the seed of the per-epoch shuffle
     progress:   show a tqdm progress bar (if tqdm is installed)
+    on_epoch:   called with the History after every epoch; return True to stop
+                training there (the model keeps that epoch's updates)
 
     The batch loss is always the mean over the batch's samples: the mean
     losses (``mse``, the cross-entropies, ``hinge``) are used as they are,
@@ -320,6 +323,8 @@ def fit(
             if threshold is not None:
                 history.accuracy.append(correct / n)
             _show(bar, history)
+            if on_epoch is not None and on_epoch(history):
+                break
     finally:
         if matrix is not None:
             matrix.write_back()

@@ -248,6 +248,7 @@ def test_training_that_diverges_stops_with_one_line_and_status_1(
         and "training diverged" in lines[0]
         and "smaller --lr" in lines[0]
         and "--lr 10" in lines[0]
+        and "at epoch 2" in lines[0]  # stopped when it ran away, not after all 30 epochs
     )
     assert not out_dir.exists() or not any(out_dir.iterdir())
     assert "wrote" not in out
@@ -261,6 +262,8 @@ def test_divergence_is_a_non_finite_loss_or_one_far_above_its_start() -> None:
     assert divergence([0.7]) == ""
     assert "rose from 0.7 at epoch 1 to 2 at epoch 3" in divergence([0.7, 1.0, 2.0])
     assert "became nan at epoch 2" in divergence([0.7, float("nan"), 0.1])
+    assert "to 8 at epoch 2" in divergence([0.7, 8.0], finished=False)  # a runaway stops training at once
+    assert divergence([0.7, 3.0], finished=False) == ""
     assert "became inf at epoch 1" in divergence([float("inf")])
 
 

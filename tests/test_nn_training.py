@@ -321,3 +321,18 @@ def test_bad_arguments_are_explained(kwargs, error, words):
 def test_a_model_without_parameters_needs_an_optimizer():
     with pytest.raises(TypeError, match="give an optimizer"):
         nn.fit(lambda x: Value(x[0]), [[1.0]], [1.0], "mse", progress=False)
+
+
+def test_on_epoch_sees_the_history_and_can_stop_training():
+    X, y = nn.datasets.moons(20, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    seen = []
+
+    def watch(history):
+        seen.append(history.epochs)
+        return history.epochs == 3
+
+    history = nn.fit(
+        model, X, y, "binary_cross_entropy_with_logits", epochs=10, progress=False, on_epoch=watch
+    )
+    assert seen == [1, 2, 3] and history.epochs == 3 and history.updates == 3
