@@ -12,7 +12,7 @@ The names are PyTorch's, so the next step to ``torch.nn`` is short:
 
 Every parameter is an ``autograd.Parameter`` labelled with its name scope
 (``"L1.N0.w1"``: layer 1, neuron 0, weight 1), so drawings and explanations of
-the graph read like the hand derivations of the seeds.
+the graph read like a derivation by hand.
 
 Modules: :mod:`nn.layers` (Neuron, Layer, MLP), :mod:`nn.regression`,
 :mod:`nn.activations`, :mod:`nn.init`, :mod:`nn.losses`, :mod:`nn.optim`,

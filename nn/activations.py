@@ -7,8 +7,8 @@ rule (σ'(z) = σ(z)(1 - σ(z)), tanh'(z) = 1 - tanh²(z), ...):
 * ``tanh``:       h = tanh z,                  f'(z) = 1 - h²
 * ``relu``:       h = max(z, 0),               f'(z) = 1 if z > 0 else 0
 * ``leaky_relu``: h = z if z > 0 else slope·z, f'(z) = 1 if z > 0 else slope
-* ``prelu``:      h = z if z > 0 else α·z with α learned, one per neuron (seed
-  002's pReLU(x) = max(x, 0) + α min(0, x)); ∂h/∂z = 1 or α, ∂h/∂α = 0 or z.
+* ``prelu``:      h = z if z > 0 else α·z with α learned, one per neuron
+  (pReLU(x) = max(x, 0) + α min(0, x)); ∂h/∂z = 1 or α, ∂h/∂α = 0 or z.
   α is a Parameter labelled ``...alpha`` that starts at ``slope``.
 * ``linear`` (or ``None``): h = z, no node at all.
 """

@@ -1,4 +1,4 @@
-"""Initialisers: where the first weights come from (seed 002, 参数初始化).
+"""Initialisers: where the first weights come from (the usual schemes, by name).
 
 An initialiser is a function ``(fan_in, fan_out, rng) -> float`` that draws one
 weight. ``fan_in`` is the number of inputs of the neuron (``nin``) and

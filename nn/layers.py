@@ -1,6 +1,6 @@
 """Neurons, layers and multi-layer perceptrons.
 
-A neuron computes, as in seed 003's hand derivation,
+A neuron computes, as a derivation by hand writes it,
 
     z = w1·x1 + ... + wn·xn + b        (one ``linear`` node: ∂z/∂wi = xi, ∂z/∂xi = wi, ∂z/∂b = 1)
     h = f(z)                           (one activation node, unless f is linear)

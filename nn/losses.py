@@ -11,9 +11,9 @@ With e = y - ŷ (target minus prediction) and n the number of predictions:
 
 * ``mse``      = (1/n) Σ e²            mean squared error
 * ``mae``      = (1/n) Σ |e|           mean absolute error
-* ``l2``       = Σ e²                  the un-averaged sum (seed 003's L2loss with w(θ) = 1)
+* ``l2``       = Σ e²                  the un-averaged sum (L2loss)
 * ``l1``       = Σ |e|                 the un-averaged sum (L1loss)
-* ``half_sse`` = ½ Σ e²                seeds 003/004: J = ½ Σ (y - ŷ)², so ∂J/∂ŷ = -(y - ŷ)
+* ``half_sse`` = ½ Σ e²                J = ½ Σ (y - ŷ)² of the hand derivations: ∂J/∂ŷ = -(y - ŷ)
 * ``binary_cross_entropy(p, y)`` = -(1/n) Σ [y log p + (1 - y) log(1 - p)]   on probabilities
 * ``binary_cross_entropy_with_logits(z, y)``: the same with p = σ(z), computed stably
 * ``cross_entropy(logits, classes)`` = (1/n) Σ [log Σ_j e^(z_j) - z_class]   softmax over classes
@@ -168,7 +168,7 @@ def l1(predictions: Any, targets: Any) -> Value:
 
 
 def half_sse(predictions: Any, targets: Any) -> Value:
-    """½ Σ (y - ŷ)², the seeds' J: its derivative ∂J/∂ŷi = -(yi - ŷi) = -ei has no 2 in it."""
+    """½ Σ (y - ŷ)², the J of derivations by hand: its derivative ∂J/∂ŷi = -(yi - ŷi) = -ei has no 2 in it."""
     ps, ts, _ = _pairs(predictions, targets, "half_sse")
     return _labelled(_total([(t - p) ** 2 for p, t in zip(ps, ts)]) * 0.5)
 
@@ -188,7 +188,7 @@ def _check_probability_target(t: Any, where: str, who: str) -> None:
 def binary_cross_entropy(predictions: Any, targets: Any, eps: float | None = None) -> Value:
     """-(1/n) Σ [y log p + (1 - y) log(1 - p)] on probabilities p (PyTorch's ``F.binary_cross_entropy``).
 
-    With p = σ(z), ∂L/∂z = (p - y)/n: the clean result of seed 001.
+    With p = σ(z), ∂L/∂z = (p - y)/n: the clean result of logistic regression by hand.
 
     Each p must lie strictly between 0 and 1, or log is undefined: a
     :class:`autograd.DomainError` says which one does not, rather than a

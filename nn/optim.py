@@ -128,7 +128,7 @@ class SGD(Optimizer):
     With g = ∂L/∂θ + λθ (λ = ``weight_decay``), learning rate η and momentum μ:
 
         v ← g                  on the first update,  v ← μ·v + g   after it
-        θ ← θ - η·v            (with μ = 0 this is θ ← θ - η·g, seed 002's rule)
+        θ ← θ - η·v            (with μ = 0 this is θ ← θ - η·g, plain gradient descent)
 
     the same as ``torch.optim.SGD`` (dampening 0, no Nesterov).
     """

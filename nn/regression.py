@@ -1,6 +1,6 @@
-"""Logistic and linear regression: one neuron each, labelled as in seed 001.
+"""Logistic and linear regression: one neuron each, labelled as written by hand.
 
-Logistic regression (seed 001, 从逻辑回归开始)::
+Logistic regression::
 
     z = w1·x1 + ... + wn·xn + b
     ŷ = σ(z)                 the probability that the label is 1
@@ -49,7 +49,7 @@ class LogisticRegression(_Regression):
     """A sigmoid neuron: ``ŷ = σ(w · x + b)``, labels ``w1..wn``, ``b``, ``z``, ``yhat``.
 
     Its output is a probability: train it with ``binary_cross_entropy`` (or
-    ``half_sse``, as some notes do).
+    ``half_sse``, as some textbooks do).
     """
 
     ACTIVATION = "sigmoid"

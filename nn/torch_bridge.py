@@ -4,7 +4,7 @@
 (float64) and activation modules holding the same weights, so outputs and
 gradients agree with chaingrad's to rounding. Neuron j's weights
 ``Lk.Nj.w1 .. wn`` become row j of layer k's ``weight`` matrix and
-``Lk.Nj.b`` entry j of its ``bias``: the matrix form W x + b of seed 003.
+``Lk.Nj.b`` entry j of its ``bias``: the matrix form W x + b of a layer.
 
 The torch module maps a tensor of shape (batch, nin) to (batch, nout); an
 MLP with one output gives shape (batch, 1) where chaingrad gives one Value.

@@ -1,4 +1,4 @@
-"""``fit``: the training loop of seeds 002 and 003, written once.
+"""``fit``: the training loop of gradient descent, written once.
 
 For each epoch (one pass over the data) and each batch of it:
 
@@ -7,7 +7,7 @@ For each epoch (one pass over the data) and each batch of it:
 3. ``optimizer.zero_grad()``, then backward: ∂loss/∂θ for every parameter;
 4. ``optimizer.step()``: one update (θ ← θ - η·∂loss/∂θ for plain SGD).
 
-``batch_size`` chooses the kind of gradient descent (seed 002):
+``batch_size`` chooses the kind of gradient descent:
 
 * ``None``: full batch, one update per epoch on all n samples;
 * ``1``: stochastic, n updates per epoch, one sample each;
@@ -136,7 +136,7 @@ def _accuracy_threshold(output: str | None, targets: Sequence[Any]) -> float | N
     """Where a single output switches from class 0 to class 1, judged from the loss.
 
     Probabilities switch at 0.5, logits and margins at 0. A regression loss on
-    labels 0/1 (the seeds train sigmoid networks with ½ Σ e²) switches at 0.5,
+    labels 0/1 (a sigmoid network trained with ½ Σ e², as worked by hand) switches at 0.5,
     on labels -1/+1 at 0; on other targets accuracy is not measured (None).
     """
     if output == "probability":
@@ -225,9 +225,9 @@ def fit(
     The batch loss is always the mean over the batch's samples: the mean
     losses (``mse``, the cross-entropies, ``hinge``) are used as they are,
     and the sums (``half_sse``, ``l1``, ``l2``) are divided by the batch
-    size, so each sample's own ½ Σ e² is averaged as seed 001 does
-    (将m次的梯度相加求平均). The learning rate then means the same whatever
-    the batch size.
+    size, so each sample's own ½ Σ e² is averaged: the gradients of the m
+    samples are added up and divided by m. The learning rate then means the
+    same whatever the batch size.
 
     Accuracy is measured when the loss says how to read the output (a
     probability, a logit or a margin: see :func:`nn.losses.loss_info`), or when
