@@ -2,7 +2,7 @@
 
     chaingrad grad "EXPR" name=value ...   gradients of an expression, explained
     chaingrad train --dataset moons ...    train an MLP, save model and plots
-    chaingrad demo                         seed 003's 2-2-1 network, checked by hand
+    chaingrad demo                         the 2-2-1 sigmoid network worked by hand, checked
 
 Every error is one line on stderr that says what is wrong, with exit status 2,
 never a traceback; training that diverges stops with one line and exit status
@@ -366,7 +366,7 @@ def _plots(nn: Any, model: Any, X: Any, y: Any, history: Any, folder: Path, regr
 
 # -- chaingrad demo ------------------------------------------------------------
 
-SEED_003_FORMULAS = {
+NETWORK_2_2_1_HAND_FORMULAS = {
     "w1": "-(y - yhat) * yhat * (1 - yhat) * h1",
     "b": "-(y - yhat) * yhat * (1 - yhat)",
     "h1": "-(y - yhat) * yhat * (1 - yhat) * w1",
@@ -374,14 +374,27 @@ SEED_003_FORMULAS = {
     "w11": "-(y - yhat) * yhat * (1 - yhat) * w1 * h1 * (1 - h1) * x1",
     "b1": "-(y - yhat) * yhat * (1 - yhat) * w1 * h1 * (1 - h1)",
 }
+"""∂L/∂(name) of the 2-2-1 sigmoid network, derived by hand with the chain rule
+(∂L/∂ŷ = -(y - ŷ), σ' = σ(1 - σ), ∂a/∂h1 = w1, ∂a1/∂w11 = x1) and written
+with the graph's labels."""
+
+COINCIDENCE = ("w11", NETWORK_2_2_1_HAND_FORMULAS["b1"])
+"""A wrong formula for ∂L/∂w11 (the factor x1 left out) that the network's own
+point cannot tell from the right one, because x1 = 1 there."""
 
 
-def seed_003_network(y_target: float = 1.0) -> Value:
-    """The 2-2-1 sigmoid network of seed 003 with L = 1/2 (y - ŷ)².
+DEMO_GRAPH = "network_2_2_1"
+"""The file name (without suffix) of the graph ``chaingrad demo`` draws."""
 
-    Hidden layer from the seed: W = [[1, -2], [-1, 1]], x = [1, -1], b = [1, 0],
-    so (a1, a2) = (4, -2). The output weights w1 = 0.5, w2 = -0.5, b = 0.1 and the
-    target y are ours (the seed leaves them symbolic).
+
+def network_2_2_1(y_target: float = 1.0) -> Value:
+    """The 2-2-1 sigmoid network worked by hand, with L = 1/2 (y - ŷ)².
+
+    Two inputs, two sigmoid neurons h1 = σ(a1), h2 = σ(a2) in the hidden layer,
+    one sigmoid output ŷ = σ(a). The hidden layer is W = [[1, -2], [-1, 1]],
+    x = [1, -1], b = [1, 0], so (a1, a2) = W x + b = (4, -2): numbers small
+    enough to follow with pencil and paper. The output layer is w1 = 0.5,
+    w2 = -0.5, b = 0.1, and the target is ``y_target``.
     """
     x1, x2 = Value(1.0, "x1"), Value(-1.0, "x2")
     P = Parameter  # weights and biases: drawn in their own colour
@@ -389,7 +402,7 @@ def seed_003_network(y_target: float = 1.0) -> Value:
     b1, b2 = P(1.0, "b1"), P(0.0, "b2")
     w1, w2, b = P(0.5, "w1"), P(-0.5, "w2"), P(0.1, "b")
     y = Value(y_target, "y")
-    # each pre-activation is ONE node, as in the seed: a1 = w11·x1 + w12·x2 + b1
+    # each pre-activation is ONE node, as written by hand: a1 = w11·x1 + w12·x2 + b1
     a1 = linear([w11, w12], [x1, x2], b1)
     a2 = linear([w21, w22], [x1, x2], b2)
     a1.label, a2.label = "a1", "a2"
@@ -404,30 +417,55 @@ def seed_003_network(y_target: float = 1.0) -> Value:
     return loss
 
 
+def _formula_lines(loss: Value) -> tuple[list[str], bool]:
+    """Each hand formula checked at many points, then a wrong formula that one point
+    would accept; True when every right formula agrees and the wrong one is caught."""
+    import autograd
+
+    nodes = {v.label: v for v in topological_order(loss) if v.label}
+    points = 10
+    out = [f"formulas derived by hand, checked against the engine at {points + 1} points each:"]
+    width = max(len(formula) for formula in NETWORK_2_2_1_HAND_FORMULAS.values())
+    all_ok = True
+    for wrt, formula in NETWORK_2_2_1_HAND_FORMULAS.items():
+        report = autograd.check_formula(loss, wrt, formula, points=points)
+        all_ok = all_ok and report.ok
+        mark = "ok " if report.ok else "MISMATCH"
+        agreed = f"{report.agreed}/{len(report.rows)} points agree"
+        out.append(f"  [{mark}] ∂L/∂{wrt:<3} = {formula:<{width}} = {nodes[wrt].grad:9.6f}   {agreed}")
+    wrt, wrong = COINCIDENCE
+    report = autograd.check_formula(loss, wrt, wrong, points=points)
+    out += [
+        "",
+        f"one point proves little: ∂L/∂{wrt} without its factor x1 agrees at this point, where x1 = 1,",
+        "but not at the random points:",
+        f"  [{'ok ' if report.ok else 'MISMATCH'}] ∂L/∂{wrt} = {wrong}   "
+        f"{report.agreed}/{len(report.rows)} points agree",
+    ]
+    if report.counterexample:
+        out.append(f"  {report.counterexample}")
+    return out, all_ok and not report.ok
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import autograd
 
     folder = _output_folder(args.out)
-    loss = seed_003_network()
+    loss = network_2_2_1()
     nodes = {v.label: v for v in topological_order(loss) if v.label}
-    out = ["The 2-2-1 sigmoid network of seed 003, L = 1/2 (y - ŷ)²", ""]
+    out = ["The 2-2-1 sigmoid network worked by hand, L = 1/2 (y - ŷ)²", ""]
     out.append("forward:")
     for name in ("a1", "a2", "h1", "h2", "a", "yhat", "L"):
         out.append(f"  {name:>4} = {nodes[name].data:.6f}")
     loss.backward()
-    out += ["", "hand formulas of the seed, checked against the engine:"]
-    all_ok = True
-    for wrt, formula in SEED_003_FORMULAS.items():
-        report = autograd.check_formula(loss, wrt, formula)
-        all_ok = all_ok and report.ok
-        mark = "ok " if report.ok else "MISMATCH"
-        out.append(f"  [{mark}] ∂L/∂{wrt:<3} = {formula}  = {nodes[wrt].grad:.6f}")
+    checks, all_ok = _formula_lines(loss)
+    out += ["", *checks]
     out += ["", "the chain rule for ∂L/∂w11, path by path:", str(autograd.explain(loss, "w11"))]
     try:
-        path = autograd.save_graph(loss, folder / f"seed003_graph.{args.format}")
+        path = autograd.save_graph(loss, folder / f"{DEMO_GRAPH}.{args.format}")
         out += ["", f"graph written to {path}"]
     except ChaingradError as exc:  # no `dot` binary: still show the numbers
-        dot_path = autograd.save_graph(loss, folder / "seed003_graph.dot")
+        dot_path = autograd.save_graph(loss, folder / f"{DEMO_GRAPH}.dot")
         out += ["", f"({exc}); wrote the DOT text to {dot_path} instead"]
     _say("\n".join(out))
     return 0 if all_ok else 1
@@ -510,8 +548,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="seed 003's 2-2-1 network: forward, hand formulas, chain rule, graph",
-        description="The 2-2-1 sigmoid network of seed 003: every hand formula checked against the engine.",
+        help="the 2-2-1 sigmoid network worked by hand: forward, hand formulas, chain rule, graph",
+        description="The 2-2-1 sigmoid network worked by hand: every hand-derived gradient checked "
+        "against the engine at 11 points, one gradient explained, the graph drawn.",
         epilog="example: chaingrad demo --out demo",
         formatter_class=_HelpFormatter,
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd.cli import SEED_003_FORMULAS, main, seed_003_network
+from autograd.cli import COINCIDENCE, NETWORK_2_2_1_HAND_FORMULAS, main, network_2_2_1
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -135,21 +135,43 @@ def test_train_writes_model_and_plots(capsys: pytest.CaptureFixture[str], tmp_pa
     assert 0.0 <= nn.accuracy([model(x) for x in X], y, threshold=0.0) <= 1.0
 
 
-def test_demo_checks_every_seed_formula(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_demo_checks_every_hand_formula_at_eleven_points(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     code, out, err = run(capsys, "demo", "--out", str(tmp_path), "--format", "dot")
     assert code == 0, err
-    for wrt in SEED_003_FORMULAS:
+    for wrt in NETWORK_2_2_1_HAND_FORMULAS:
         assert f"∂L/∂{wrt}" in out
-    assert out.count("[ok ]") == len(SEED_003_FORMULAS)
+    assert out.count("[ok ]") == len(NETWORK_2_2_1_HAND_FORMULAS)
+    assert out.count("11/11 points agree") == len(NETWORK_2_2_1_HAND_FORMULAS)
     assert "∂L/∂w11 = ∂L/∂ŷ · ∂ŷ/∂a · ∂a/∂h1 · ∂h1/∂a1 · ∂a1/∂w11" in out
-    assert (tmp_path / "seed003_graph.dot").read_text().startswith("digraph")
+    assert "= −(y − ŷ)·ŷ(1 − ŷ)·w1·h1(1 − h1)·x1" in out
+    assert (tmp_path / "network_2_2_1.dot").read_text().startswith("digraph")
+    assert "seed" not in out.lower()
 
 
-def test_seed_003_hidden_layer_matches_the_seed() -> None:
+def test_demo_shows_a_formula_that_only_its_own_point_accepts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """∂L/∂w11 without x1 agrees where x1 = 1, and the random points catch it."""
+    import autograd
+
+    wrt, wrong = COINCIDENCE
+    loss = network_2_2_1()
+    loss.backward()
+    report = autograd.check_formula(loss, wrt, wrong)
+    assert report.rows[0].ok and not report.ok
+    _, out, _ = run(capsys, "demo", "--out", str(tmp_path), "--format", "dot")
+    assert f"[MISMATCH] ∂L/∂{wrt} = {wrong}" in out
+    assert f"{report.agreed}/{len(report.rows)} points agree" in out
+    assert "counterexample: at " in out
+
+
+def test_the_hand_network_hidden_layer_gives_4_and_minus_2() -> None:
     """W = [[1,-2],[-1,1]], x = [1,-1], b = [1,0] gives [4,-2] before the activation."""
     from autograd import topological_order
 
-    loss = seed_003_network()
+    loss = network_2_2_1()
     nodes = {v.label: v for v in topological_order(loss) if v.label}
     assert (nodes["a1"].data, nodes["a2"].data) == (4.0, -2.0)
 
@@ -158,7 +180,7 @@ def test_seed_003_hidden_layer_matches_the_seed() -> None:
 def test_demo_renders_svg(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "demo", "--out", str(tmp_path))
     assert code == 0, err
-    assert "<svg" in (tmp_path / "seed003_graph.svg").read_text()
+    assert "<svg" in (tmp_path / "network_2_2_1.svg").read_text()
 
 
 def test_python_dash_m_autograd_and_help() -> None:
