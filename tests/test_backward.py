@@ -84,8 +84,8 @@ def test_many_paths_through_a_ladder():
     assert math.isclose(x0.grad, expected, rel_tol=1e-12)
 
 
-def test_seed_network_matches_the_hand_formulas():
-    """seed 003: a 2-2-1 sigmoid network with L = ½(y - ŷ)², and its hand derivation
+def test_the_hand_network_matches_the_hand_formulas():
+    """The 2-2-1 sigmoid network worked by hand, L = ½(y - ŷ)², and its hand derivation
     ∂L/∂w1 = -(y-ŷ)·ŷ(1-ŷ)·h1,  ∂L/∂w11 = -(y-ŷ)·ŷ(1-ŷ)·w1·h1(1-h1)·x1, ..."""
     x1, x2 = Value(1.0, label="x1"), Value(-1.0, label="x2")
     w11, w12, w21, w22 = (Value(v, label=n) for v, n in [(1, "w11"), (-2, "w12"), (-1, "w21"), (1, "w22")])
@@ -94,7 +94,7 @@ def test_seed_network_matches_the_hand_formulas():
     y = 1.0
     z1 = autograd.linear([w11, w12], [x1, x2], b1)
     z2 = w21 * x1 + w22 * x2 + b2  # the same thing built from + and *
-    assert (z1.data, z2.data) == (4.0, -2.0)  # the seed's [4, -2]
+    assert (z1.data, z2.data) == (4.0, -2.0)  # W x + b = [4, -2]
     h1, h2 = z1.sigmoid(), z2.sigmoid()
     y_hat = (w1 * h1 + w2 * h2 + b).sigmoid()
     loss = 0.5 * (y - y_hat) ** 2

@@ -1,5 +1,5 @@
 """numeric_grad, check_grads and check_formula: finite differences against known
-derivatives and PyTorch, every op of the table, and the hand formulas of seed 003."""
+derivatives and PyTorch, every op of the table, and the hand formulas of the 2-2-1 sigmoid network."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 import unicodedata
 
 import pytest
+from hand_network import HAND_FORMULAS, WORKED_NUMBERS, build_network
 from hypothesis import given
 from hypothesis import strategies as st
-from seed003 import HAND_FORMULAS, SEED, seed_network
 from torch_or_skip import torch
 
 from autograd import (
@@ -235,17 +235,17 @@ def test_report_html_escapes_names():
     assert page.startswith("<table") and page.count("<tr") == 2
 
 
-# -- check_formula: the hand derivations of seed 003 ---------------------------------------------------
+# -- check_formula: the 2-2-1 sigmoid network derived by hand -----------------------------------------
 
 
-def test_the_seed_network_gives_the_seeds_pre_activations():
-    v = seed_network()
+def test_the_hand_network_gives_its_pre_activations_4_and_minus_2():
+    v = build_network()
     assert (v["a1"].data, v["a2"].data) == (4.0, -2.0)
 
 
 @pytest.mark.parametrize("wrt", sorted(HAND_FORMULAS))
-def test_the_seeds_hand_formulas_pass(wrt):
-    v = seed_network()
+def test_the_hand_formulas_pass(wrt):
+    v = build_network()
     report = check_formula(v["L"], wrt, HAND_FORMULAS[wrt])
     assert report.ok, str(report)
     assert len(report.rows) == 11 and report.agreed == 11  # the graph's point and 10 random ones
@@ -256,9 +256,9 @@ def test_the_seeds_hand_formulas_pass(wrt):
     report.assert_ok()
 
 
-@given(st.fixed_dictionaries({name: st.floats(-3, 3) for name in SEED}))
+@given(st.fixed_dictionaries({name: st.floats(-3, 3) for name in WORKED_NUMBERS}))
 def test_the_hand_formulas_hold_at_any_point(numbers):
-    v = seed_network(numbers)
+    v = build_network(numbers)
     for wrt, formula in HAND_FORMULAS.items():
         check_formula(v["L"], v[wrt], formula, raise_on_mismatch=True)
 
@@ -274,7 +274,7 @@ def test_the_hand_formulas_hold_at_any_point(numbers):
     ],
 )
 def test_a_wrong_formula_is_a_mismatch(wrt, wrong):
-    v = seed_network()
+    v = build_network()
     report = check_formula(v["L"], wrt, wrong)
     assert not report.ok
     with pytest.raises(AssertionError, match="MISMATCH") as caught:
@@ -283,7 +283,7 @@ def test_a_wrong_formula_is_a_mismatch(wrt, wrong):
 
 
 def test_check_formula_changes_no_grad():
-    v = seed_network()
+    v = build_network()
     for node in v.values():
         node.grad = 0.125
     check_formula(v["L"], "w11", HAND_FORMULAS["w11"])
@@ -291,7 +291,7 @@ def test_check_formula_changes_no_grad():
 
 
 def test_unknown_names_in_a_formula_are_listed_with_the_labels():
-    v = seed_network()
+    v = build_network()
     with pytest.raises(ParseError) as caught:
         check_formula(v["L"], "w1", "-(y - y_hat) * q * h1")
     error = str(caught.value)
@@ -300,7 +300,7 @@ def test_unknown_names_in_a_formula_are_listed_with_the_labels():
 
 
 def test_formula_errors_are_clear():
-    v = seed_network()
+    v = build_network()
     with pytest.raises(ParseError, match="syntax error"):
         check_formula(v["L"], "w1", "-(y - yhat * h1")
     with pytest.raises(ParseError, match=r"not labels in the graph: `yhat\.data` .*no attribute access"):
@@ -325,7 +325,7 @@ def test_labels_with_a_name_scope_can_be_used_in_formulas():
 
 
 def test_a_report_is_a_value_object():
-    v = seed_network()
+    v = build_network()
     report = check_formula(v["L"], "b", HAND_FORMULAS["b"])
     assert isinstance(report, GradReport) and report.reference == "formula"
     assert "formula" in str(report).splitlines()[1]
@@ -354,7 +354,7 @@ def test_a_coincidence_at_a_textbook_point_is_caught(build, wrt, formula):
 
 
 EQUAL_WEIGHTS = {
-    **SEED,
+    **WORKED_NUMBERS,
     "w11": 0.5,
     "w12": 0.5,
     "w21": 0.5,
@@ -371,7 +371,7 @@ EQUAL_WEIGHTS = {
     [("w1", ("h1", "h2")), ("h1", ("w1", "w2")), ("w11", ("w1", "w2")), ("w11", ("h1", "h2"))],
 )
 def test_equal_weights_do_not_hide_a_swapped_name(wrt, swapped):
-    v = seed_network(EQUAL_WEIGHTS)
+    v = build_network(EQUAL_WEIGHTS)
     right = HAND_FORMULAS[wrt]
     wrong = right.replace(swapped[0], swapped[1])
     assert wrong != right
@@ -381,7 +381,7 @@ def test_equal_weights_do_not_hide_a_swapped_name(wrt, swapped):
 
 
 def test_points_seed_and_an_untouched_graph():
-    v = seed_network()
+    v = build_network()
     for node in v.values():
         node.grad = 0.125
     before = {name: node.data for name, node in v.items()}
@@ -417,7 +417,7 @@ def test_a_formula_for_one_side_of_a_kink_names_the_kink():
 
 
 def test_the_report_counts_points_in_a_notebook_too():
-    v = seed_network()
+    v = build_network()
     report = check_formula(v["L"], "b", HAND_FORMULAS["b"])
     assert "agrees at all 11 points" in report.summary()
     page = report._repr_html_()
@@ -425,6 +425,6 @@ def test_the_report_counts_points_in_a_notebook_too():
 
 
 def test_a_syntax_error_says_it_is_in_the_formula():
-    v = seed_network()
+    v = build_network()
     with pytest.raises(ParseError, match=r"^in the formula: syntax error"):
         check_formula(v["L"], "w1", "-(y - yhat * h1")

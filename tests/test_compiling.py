@@ -1,7 +1,7 @@
 """autograd.compile: the graph as straight-line code, checked against the engine.
 
-The engine (``autograd.grad`` on Values) is the reference throughout; the seed
-003 network is also checked against its hand-derived formulas. Random graphs
+The engine (``autograd.grad`` on Values) is the reference throughout; the 2-2-1
+sigmoid network worked by hand is also checked against its hand-derived formulas. Random graphs
 come from the shared op specs (``opspec.SPECS``), so every op is compiled.
 """
 
@@ -237,10 +237,10 @@ def test_piecewise_ops_become_conditional_expressions():
     assert "where(" in compiled.numpy_source and " if " not in compiled.numpy_source.split("# backward")[0]
 
 
-# -- the seed 003 network, against its hand derivation ------------------------------
+# -- the 2-2-1 sigmoid network, against its hand derivation --------------------------
 
 
-def seed_003_network() -> tuple[Callable[..., Value], list[Parameter], dict[str, Parameter]]:
+def hand_network() -> tuple[Callable[..., Value], list[Parameter], dict[str, Parameter]]:
     """2-2-1 sigmoid network, L = 1/2 (y - ŷ)², W = [[1, -2], [-1, 1]], b = [1, 0]."""
     named = {
         "w11": 1.0, "w12": -2.0, "w21": -1.0, "w22": 1.0, "b1": 1.0, "b2": 0.0,
@@ -257,8 +257,8 @@ def seed_003_network() -> tuple[Callable[..., Value], list[Parameter], dict[str,
     return loss, list(p.values()), p
 
 
-def test_seed_003_hand_formulas():
-    loss, params, p = seed_003_network()
+def test_the_hand_network_formulas():
+    loss, params, p = hand_network()
     compiled = autograd.compile(loss, 1.0, -1.0, 1.0, params=params)
     x1, x2, y = 1.0, -1.0, 1.0
     value, _, grads = compiled(x1, x2, y)
@@ -267,7 +267,7 @@ def test_seed_003_hand_formulas():
     def sigma(z: float) -> float:
         return 1.0 / (1.0 + math.exp(-z))
 
-    h1, h2 = sigma(1 * x1 - 2 * x2 + 1), sigma(-1 * x1 + 1 * x2 + 0)  # z = [4, -2], as in the seed
+    h1, h2 = sigma(1 * x1 - 2 * x2 + 1), sigma(-1 * x1 + 1 * x2 + 0)  # z = [4, -2], as worked by hand
     y_hat = sigma(0.5 * h1 - 0.3 * h2 + 0.1)
     delta = -(y - y_hat) * y_hat * (1 - y_hat)  # ∂L/∂a
     expected = {
@@ -283,14 +283,14 @@ def test_seed_003_hand_formulas():
 
 
 def test_source_reads_like_backpropagation():
-    loss, params, _ = seed_003_network()
+    loss, params, _ = hand_network()
     compiled = autograd.compile(loss, 1.0, -1.0, 1.0, params=params)
     source = compiled.source
     forward, backward = source.split("# backward")
     assert forward.count("sigmoid(") == 3
     assert "'w11'" in source and "'b2'" in source  # labels, in comments
     n_lines = sum(line.strip().startswith("g") for line in backward.splitlines())
-    # the seed g = 1, then every edge except the one into the constant 0.5:
+    # the output's gradient g = 1, then every edge except the one into the constant 0.5:
     # 0.5·(...): 1, (...)**2: 1, y - ŷ: 2, σ: 1, linear(w1, w2, h1, h2, b): 5, then for each hidden
     # neuron σ: 1 and linear(w, w, x1, x2, b): 5
     assert n_lines == 1 + 1 + 1 + 2 + 1 + 5 + 2 * (1 + 5)
@@ -395,7 +395,8 @@ def test_constant_subgraphs_get_no_gradient_lines():
 
     source = autograd.compile(f, 1.0).source
     backward = source.split("# backward")[1]
-    assert backward.count(" = g") + backward.count("= 1.0") == 2  # the seed and ∂(x·k)/∂x, nothing into k
+    # g = 1 at the output and ∂(x·k)/∂x: nothing flows into the constant k
+    assert backward.count(" = g") + backward.count("= 1.0") == 2
 
 
 def test_argument_gradients_are_not_computed_for_training():

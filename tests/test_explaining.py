@@ -1,5 +1,5 @@
 """explain() and count_paths(): the chain rule as a sum over paths, checked
-against the hand derivation of seed 003, against backward, and on graphs
+against the hand derivation of the 2-2-1 sigmoid network, against backward, and on graphs
 with exponentially many paths."""
 
 from __future__ import annotations
@@ -8,24 +8,24 @@ import math
 import re
 
 import pytest
+from hand_network import WORKED_NUMBERS, build_network
 from hypothesis import given
 from hypothesis import strategies as st
-from seed003 import SEED, seed_network
 from torch_or_skip import torch
 
 from autograd import GraphTooLargeError, Value, linear, node_names, sum_values, topological_order
 from autograd.explaining import Explanation, LabelError, count_paths, explain, latex_symbol
 
-# -- seed 003: the 2-2-1 sigmoid network (tests/seed003.py) ---------------------------
+# -- the 2-2-1 sigmoid network worked by hand (tests/hand_network.py) ---------------
 
 
 def sigma(t: float) -> float:
     return 1.0 / (1.0 + math.exp(-t))
 
 
-def seed_by_hand() -> dict[str, float]:
-    """Forward pass and the seed's hand formulas, in plain floats."""
-    s = SEED
+def by_hand() -> dict[str, float]:
+    """Forward pass and the hand-derived gradients, in plain floats."""
+    s = WORKED_NUMBERS
     a1 = s["w11"] * s["x1"] + s["w12"] * s["x2"] + s["b1"]
     a2 = s["w21"] * s["x1"] + s["w22"] * s["x2"] + s["b2"]
     h1, h2 = sigma(a1), sigma(a2)
@@ -47,27 +47,27 @@ def seed_by_hand() -> dict[str, float]:
     }
 
 
-def test_seed_network_reproduces_the_seeds_numbers():
-    v = seed_network()
+def test_the_network_reproduces_the_numbers_worked_by_hand():
+    v = build_network()
     assert (v["a1"].data, v["a2"].data) == (4.0, -2.0)
-    hand = seed_by_hand()
+    hand = by_hand()
     assert v["yhat"].data == pytest.approx(hand["yhat"], rel=1e-15)
 
 
 @pytest.mark.parametrize("fused", [False, True], ids=["ops", "linear"])
 def test_explain_w11_reads_like_the_hand_derivation(fused):
-    v = seed_network(fused=fused)
+    v = build_network(fused=fused)
     explanation = explain(v["L"], "w11")
     text = str(explanation)
     chain, symbols, numbers = text.splitlines()  # one path: the chain, its symbols, its numbers
     assert chain == "∂L/∂w11 = ∂L/∂ŷ · ∂ŷ/∂a · ∂a/∂h1 · ∂h1/∂a1 · ∂a1/∂w11"
-    # the notes' formula, each local derivative from the op table over the nodes' names
+    # the formula written by hand, each local derivative from the op table over the nodes' names
     assert symbols == "        = −(y − ŷ)·ŷ(1 − ŷ)·w1·h1(1 − h1)·x1"
     assert explanation.symbolic == "−(y − ŷ)·ŷ(1 − ŷ)·w1·h1(1 − h1)·x1"
     assert explanation.formula == "-(y - yhat) * yhat * (1 - yhat) * w1 * h1 * (1 - h1) * x1"
     assert numbers.startswith("        = -0.320462 × 0.217766 × 0.7 × ")
     (path,) = explanation.paths
-    s, hand = SEED, seed_by_hand()
+    s, hand = WORKED_NUMBERS, by_hand()
     expected = [
         hand["dL/dyhat"],  # ∂L/∂ŷ = -(y - ŷ)
         hand["yhat"] * (1 - hand["yhat"]),  # ∂ŷ/∂a = ŷ(1 - ŷ)
@@ -83,28 +83,28 @@ def test_explain_w11_reads_like_the_hand_derivation(fused):
 
 @pytest.mark.parametrize("wrt", ["w1", "b", "h1", "a1", "w11", "b1"])
 @pytest.mark.parametrize("fused", [False, True], ids=["ops", "linear"])
-def test_explain_equals_the_seeds_hand_formulas_and_backward(wrt, fused):
-    v = seed_network(fused=fused)
+def test_explain_equals_the_hand_formulas_and_backward(wrt, fused):
+    v = build_network(fused=fused)
     explanation = explain(v["L"], wrt)
-    assert explanation.total == pytest.approx(seed_by_hand()[f"dL/d{wrt}"], rel=1e-12)
+    assert explanation.total == pytest.approx(by_hand()[f"dL/d{wrt}"], rel=1e-12)
     v["L"].backward()
     assert explanation.total == pytest.approx(v[wrt].grad, rel=1e-12)
 
 
-def test_seed_gradients_agree_with_pytorch():
-    v = seed_network()
+def test_the_hand_network_gradients_agree_with_pytorch():
+    v = build_network()
     v["L"].backward()
-    t = {name: torch.tensor(x, dtype=torch.float64, requires_grad=True) for name, x in SEED.items()}
+    t = {name: torch.tensor(x, dtype=torch.float64, requires_grad=True) for name, x in WORKED_NUMBERS.items()}
     h1 = torch.sigmoid(t["w11"] * t["x1"] + t["w12"] * t["x2"] + t["b1"])
     h2 = torch.sigmoid(t["w21"] * t["x1"] + t["w22"] * t["x2"] + t["b2"])
     yhat = torch.sigmoid(t["w1"] * h1 + t["w2"] * h2 + t["b"])
     (0.5 * (t["y"] - yhat) ** 2).backward()
-    for name in SEED:
+    for name in WORKED_NUMBERS:
         assert explain(v["L"], name).total == pytest.approx(t[name].grad.item(), rel=1e-12, abs=1e-15)
 
 
 def test_an_input_used_by_both_hidden_neurons_has_two_paths():
-    v = seed_network()
+    v = build_network()
     explanation = explain(v["L"], "x1")
     assert len(explanation.paths) == 2 == count_paths(v["L"], "x1")
     lines = str(explanation).splitlines()
@@ -119,12 +119,12 @@ def test_an_input_used_by_both_hidden_neurons_has_two_paths():
 
 
 def test_explain_needs_no_backward_and_changes_no_grad():
-    v = seed_network()
+    v = build_network()
     nodes = list(v.values())
     for i, node in enumerate(nodes):
         node.grad = float(i) + 0.5  # anything but what backward would give
     before = [node.grad for node in nodes]
-    totals = {name: explain(v["L"], name).total for name in SEED}
+    totals = {name: explain(v["L"], name).total for name in WORKED_NUMBERS}
     assert [node.grad for node in nodes] == before
     for node in nodes:
         node.grad = 0.0
@@ -134,7 +134,7 @@ def test_explain_needs_no_backward_and_changes_no_grad():
 
 
 def test_every_edge_view_shows_the_unlabelled_temporaries():
-    v = seed_network()
+    v = build_network()
     explanation = explain(v["L"], "w11")
     (path,) = explanation.paths
     # L = 0.5 * (y - ŷ)**2: three edges from L down to ŷ, merged into ∂L/∂ŷ
@@ -156,7 +156,7 @@ def test_every_edge_view_shows_the_unlabelled_temporaries():
 
 
 def test_latex_form_for_notebooks():
-    v = seed_network()
+    v = build_network()
     explanation = explain(v["L"], "w11")
     latex = explanation.latex()
     assert latex.startswith(
@@ -203,7 +203,7 @@ def test_a_value_outside_the_graph_has_no_path_and_gradient_zero():
 
 
 def test_labels_are_resolved_or_refused_clearly():
-    v = seed_network()
+    v = build_network()
     with pytest.raises(LabelError, match=r"no node is labelled 'w3'.*labels: L, a, a1, a2, b, b1"):
         explain(v["L"], "w3")
     twin = Value(1.0, label="t") * Value(2.0, label="t")

@@ -1,6 +1,6 @@
 """Neuron, Layer, MLP and the regression models: names, shapes, and gradients
-against the seeds' hand derivations (003: the 2-2-1 sigmoid network; 004: the
-δ-rule; 001: logistic regression)."""
+against derivations by hand (the 2-2-1 sigmoid network, the δ-rule for deep
+networks, logistic regression)."""
 
 import itertools
 import math
@@ -66,7 +66,7 @@ def test_name_scope_prefixes_every_label():
     assert neuron([1.0, 2.0]).label == "h"
 
 
-def test_regression_models_use_the_seed_labels():
+def test_regression_models_use_the_labels_of_the_hand_derivation():
     logistic = nn.LogisticRegression(2)
     assert [p.label for p in logistic.parameters()] == ["w1", "w2", "b"]
     yhat = logistic([1.0, 2.0])
@@ -163,7 +163,7 @@ def test_activations_match_the_closed_form_and_torch(name, w, b, x):
 
 @given(w=small, b=small, x=small, alpha=st.floats(0.0, 1.0))
 def test_prelu_learns_its_slope_like_torch(w, b, x, alpha):
-    """pReLU (seed 002): h = max(z, 0) + α·min(z, 0) with α a parameter of the
+    """pReLU: h = max(z, 0) + α·min(z, 0) with α a parameter of the
     neuron; ∂h/∂α = min(z, 0) and ∂h/∂z = 1 or α, as torch's prelu."""
     neuron = nn.Neuron(1, activation="prelu", slope=0.25)
     assert [p.label for p in neuron.parameters()] == ["w1", "b", "alpha"]
@@ -204,7 +204,7 @@ def test_linear_activation_adds_no_node():
 # -- the forward pass against plain arithmetic ------------------------------------
 
 
-def test_seed_003_matrix_example_gives_4_and_minus_2():
+def test_the_hand_network_matrix_example_gives_4_and_minus_2():
     """W = [[1, -2], [-1, 1]], x = [1, -1], b = [1, 0]: W x + b = [4, -2]."""
     layer = nn.Layer(2, 2, activation=None)
     layer.load_state_dict({"N0.w1": 1, "N0.w2": -2, "N0.b": 1, "N1.w1": -1, "N1.w2": 1, "N1.b": 0})
@@ -223,7 +223,7 @@ def test_mlp_output_equals_plain_float_forward(x1, x2, seed):
     assert [v.data for v in out] == pytest.approx(expected, rel=1e-12)
 
 
-# -- gradients against the seeds' hand formulas -------------------------------------
+# -- gradients against formulas derived by hand -------------------------------------
 
 
 @given(
@@ -232,7 +232,7 @@ def test_mlp_output_equals_plain_float_forward(x1, x2, seed):
     x2=small,
     y=st.sampled_from([0.0, 1.0, 0.3]),
 )
-def test_seed_003_two_two_one_network_hand_formulas(weights, x1, x2, y):
+def test_two_two_one_sigmoid_network_hand_formulas(weights, x1, x2, y):
     """L = ½(y - ŷ)²: ∂L/∂w1 = -(y-ŷ)ŷ(1-ŷ)h1, ∂L/∂b = -(y-ŷ)ŷ(1-ŷ),
     ∂L/∂w11 = -(y-ŷ)ŷ(1-ŷ)·w1·h1(1-h1)·x1, ∂L/∂b1 = -(y-ŷ)ŷ(1-ŷ)·w1·h1(1-h1)."""
     model = nn.MLP(2, [2, 1], activation="sigmoid", output_activation="sigmoid")
@@ -261,7 +261,8 @@ def test_seed_003_two_two_one_network_hand_formulas(weights, x1, x2, y):
 
 
 def delta_rule_gradients(weights, biases, x, y):
-    """Seed 004, in plain floats: δ^L_i = e_i h_i(1-h_i), δ^l_i = (Σ_j w^{l+1}_ji δ^{l+1}_j) h_i(1-h_i);
+    """The δ-rule for deep networks, in plain floats:
+    δ^L_i = e_i h_i(1-h_i), δ^l_i = (Σ_j w^{l+1}_ji δ^{l+1}_j) h_i(1-h_i);
     ∂J/∂w^l_ij = -δ^l_i h^{l-1}_j and ∂J/∂b^l_i = -δ^l_i, for J = ½ Σ e², e = y - h^L.
 
     weights[l][i][j]: layer l (from 0), neuron i, input j. Returns (dW, db) the same shape.
@@ -292,7 +293,7 @@ def delta_rule_gradients(weights, biases, x, y):
     x=st.lists(small, min_size=2, max_size=2),
     y=st.lists(st.floats(0.0, 1.0), min_size=2, max_size=2),
 )
-def test_seed_004_delta_rule_for_a_three_layer_sigmoid_net(seed, x, y):
+def test_delta_rule_for_a_three_layer_sigmoid_net(seed, x, y):
     sizes = [3, 3, 2]
     model = nn.MLP(2, sizes, activation="sigmoid", output_activation="sigmoid", seed=seed)
     state = model.state_dict()
@@ -321,7 +322,7 @@ def test_seed_004_delta_rule_for_a_three_layer_sigmoid_net(seed, x, y):
     y=st.sampled_from([0, 1]),
 )
 def test_logistic_regression_gradient_is_yhat_minus_y_times_x(w, b, x, y):
-    """Seed 001 with cross-entropy: ∂L/∂w_i = (ŷ - y)·x_i, ∂L/∂b = ŷ - y."""
+    """Logistic regression by hand, with cross-entropy: ∂L/∂w_i = (ŷ - y)·x_i, ∂L/∂b = ŷ - y."""
     for loss_fn, output in (
         (nn.binary_cross_entropy, lambda m: m(x)),
         (nn.binary_cross_entropy_with_logits, lambda m: m(x).inputs[0]),  # z, before the sigmoid

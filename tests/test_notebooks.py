@@ -38,14 +38,14 @@ KERNEL_NAME = "python3"
 CELL_TIMEOUT = 180
 """Seconds one cell may take; a whole notebook is meant to run in well under 90 s."""
 
-ISSUE_NOTEBOOKS = [
+TEACHING_NOTEBOOKS = [
     "01_value_and_the_chain_rule.ipynb",
     "02_logistic_regression.ipynb",
     "03_backprop_by_hand.ipynb",
     "04_deep_networks.ipynb",
     "05_training.ipynb",
 ]
-"""The notebooks issue 5 asks for (the README links each)."""
+"""The teaching notebooks, one idea each (the README links each)."""
 
 CLEAR_COMMAND = "jupyter nbconvert --clear-output --inplace notebooks/*.ipynb"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -101,7 +101,7 @@ def _listing(folder: Path) -> list[str]:
 
 def test_the_notebooks_of_the_issue_exist():
     names = [p.name for p in NOTEBOOKS]
-    missing = [name for name in ISSUE_NOTEBOOKS if name not in names]
+    missing = [name for name in TEACHING_NOTEBOOKS if name not in names]
     assert not missing, f"missing from {NOTEBOOKS_DIR}: {missing}"
 
 

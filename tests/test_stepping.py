@@ -175,7 +175,7 @@ def test_nothing_changes_until_the_first_step_is_asked_for():
 # -- the arithmetic, written out ---------------------------------------------------------
 
 
-def seed_001_neuron():
+def sigmoid_neuron():
     """ŷ = σ(a), L = ½ (y - ŷ)² with a = 0 and y = 0.7: ∂L/∂ŷ = -(y - ŷ) = -0.2, σ'(0) = 0.25."""
     a = Value(0.0, "a")
     y_hat = a.sigmoid()
@@ -186,7 +186,7 @@ def seed_001_neuron():
 
 
 def test_a_step_prints_the_learners_arithmetic():
-    _, y_hat, loss = seed_001_neuron()
+    _, y_hat, loss = sigmoid_neuron()
     (step,) = [s for s in backward_steps(loss) if s.node is y_hat]
     assert "∂L/∂a = ∂L/∂ŷ · ∂ŷ/∂a = -0.2 × 0.25 = -0.05" in str(step).splitlines()[1]
     header = str(step).splitlines()[0]
@@ -253,8 +253,8 @@ def test_an_input_used_twice_shows_both_edges():
     ]
 
 
-def seed_003_network(y_target: float = 1.0):
-    """The 2-2-1 sigmoid network of seed 003 with L = ½ (y - ŷ)²."""
+def hand_network(y_target: float = 1.0):
+    """The 2-2-1 sigmoid network worked by hand, with L = ½ (y - ŷ)²."""
     x1, x2 = Value(1.0, "x1"), Value(-1.0, "x2")
     w = {name: Parameter(v, name) for name, v in [("w11", 1), ("w12", -2), ("w21", -1), ("w22", 1)]}
     b1, b2 = Parameter(1.0, "b1"), Parameter(0.0, "b2")
@@ -273,11 +273,11 @@ def seed_003_network(y_target: float = 1.0):
     return locals()
 
 
-def test_seed_003_steps_match_the_hand_formulas():
-    net = seed_003_network()
+def test_the_hand_network_steps_match_the_hand_formulas():
+    net = hand_network()
     assert (net["a1"].data, net["a2"].data) == (4.0, -2.0)  # W x + b = [4, -2]
     steps = {s.name: s for s in backward_steps(net["loss"])}
-    # the seed's formulas, in plain floats
+    # the formulas derived by hand, in plain floats
     sig = lambda t: 1 / (1 + math.exp(-t))
     h1, h2 = sig(4.0), sig(-2.0)
     y_hat = sig(0.5 * h1 - 0.5 * h2 + 0.1)
@@ -317,7 +317,7 @@ def grad_in_drawing(dot: str, node_id: str) -> tuple[float, bool]:
 
 
 def test_a_step_draws_the_gradients_as_they_were_at_that_step():
-    net = seed_003_network()
+    net = hand_network()
     root = net["loss"]
     order = topological_order(root)
     steps = list(backward_steps(root))  # the pass is over: every grad is final now
@@ -325,7 +325,7 @@ def test_a_step_draws_the_gradients_as_they_were_at_that_step():
         step = steps[k]
         dot = to_dot(root, step=step)
         # replay the pass on a twin graph up to step k, and read its live grads
-        twin = seed_003_network()["loss"]
+        twin = hand_network()["loss"]
         live = backward_steps(twin)
         for _ in range(k + 1):
             next(live)
@@ -346,7 +346,7 @@ def test_a_step_draws_the_gradients_as_they_were_at_that_step():
 
 
 def test_step_draw_gives_the_digraph_of_that_step():
-    _, y_hat, loss = seed_001_neuron()
+    _, y_hat, loss = sigmoid_neuron()
     steps = list(backward_steps(loss))
     assert steps[2].draw(rankdir="TB").source == to_dot(loss, step=steps[2], rankdir="TB")
     assert steps[2].to_dot() == to_dot(loss, step=steps[2])
@@ -362,8 +362,8 @@ def test_step_draw_gives_the_digraph_of_that_step():
 def test_export_writes_numbered_images_and_a_gif_with_a_frame_per_step(tmp_path):
     from PIL import Image
 
-    _, _, loss = seed_001_neuron()
-    _, _, reference = seed_001_neuron()
+    _, _, loss = sigmoid_neuron()
+    _, _, reference = sigmoid_neuron()
     reference.backward()
     paths = export_steps(loss, tmp_path / "frames", duration_ms=50)
     n = len([node for node in topological_order(loss) if not node.is_constant])
@@ -377,18 +377,18 @@ def test_export_writes_numbered_images_and_a_gif_with_a_frame_per_step(tmp_path)
 
 
 def test_export_svg_and_dot_frames(tmp_path, monkeypatch):
-    _, _, loss = seed_001_neuron()
+    _, _, loss = sigmoid_neuron()
     svgs = export_steps(loss, tmp_path / "svg", fmt="svg", gif=False)
     assert len(svgs) == 6 and all(ET.parse(p).getroot().tag.endswith("svg") for p in svgs)
     monkeypatch.setenv("PATH", "")  # DOT frames need no Graphviz
-    _, _, loss = seed_001_neuron()
+    _, _, loss = sigmoid_neuron()
     dots = export_steps(loss, tmp_path / "dot", fmt="dot", gif=False)
-    steps = list(backward_steps(seed_001_neuron()[2]))
+    steps = list(backward_steps(sigmoid_neuron()[2]))
     assert [p.read_text(encoding="utf-8") for p in dots] == [s.to_dot() for s in steps]
 
 
 def test_export_refuses_before_touching_any_gradient(tmp_path, monkeypatch):
-    _, _, loss = seed_001_neuron()
+    _, _, loss = sigmoid_neuron()
     before = grads(loss)
     with pytest.raises(ValueError, match="fmt"):
         export_steps(loss, tmp_path, fmt="jpg")

@@ -1,5 +1,5 @@
 """``Value`` itself: what it accepts, what a node records, operators with numbers on
-either side, comparisons, and the numerics the issue promises (stable sigmoid and tanh,
+either side, comparisons, and careful numerics (stable sigmoid and tanh,
 the derivative chosen at the kinks)."""
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def test_linear_lays_out_weights_then_inputs_then_bias():
     assert z.inputs == (*ws, *xs, b)
     # ∂z/∂w_i = x_i, ∂z/∂x_i = w_i, ∂z/∂b = 1
     assert z.local_grads == (1.0, -1.0, 1.0, -2.0, 1.0)
-    # the seed's first neuron: 1·1 + (-2)·(-1) + 1 = 4
+    # the first hidden neuron of the 2-2-1 network worked by hand: 1·1 + (-2)·(-1) + 1 = 4
     assert z.data == 4.0
 
 
@@ -263,7 +263,7 @@ def test_float_and_format():
     assert "'*'" in repr(v * 2)
 
 
-# -- numerics the issue promises -------------------------------------------------
+# -- careful numerics --------------------------------------------------------------
 
 
 def test_sigmoid_saturates_without_overflow():

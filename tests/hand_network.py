@@ -1,15 +1,15 @@
-"""Seed 003's 2-2-1 sigmoid network with L = 1/2 (y - ŷ)², built from Values.
+"""The 2-2-1 sigmoid network worked by hand, with L = 1/2 (y - ŷ)², built from Values.
 
-W = [[1, -2], [-1, 1]], x = [1, -1], b = [1, 0] gives a = [4, -2] before the
-activation (the seed's worked example); w1, w2, b and y are our choice. Shared
-by the tests of checking and explaining.
+W = [[1, -2], [-1, 1]], x = [1, -1], b = [1, 0] gives a = W x + b = [4, -2]
+before the activation, numbers small enough for pencil and paper; w1, w2, b
+and y complete the network. Shared by the tests of checking and explaining.
 """
 
 from __future__ import annotations
 
 from autograd import Value, linear
 
-SEED: dict[str, float] = {
+WORKED_NUMBERS: dict[str, float] = {
     "x1": 1.0,
     "x2": -1.0,
     "w11": 1.0,
@@ -32,10 +32,10 @@ HAND_FORMULAS: dict[str, str] = {
     "w11": "(-(y - yhat) * yhat * (1 - yhat) * w1 * h1 * (1 - h1)) * x1",
     "b1": "-(y - yhat) * yhat * (1 - yhat) * w1 * h1 * (1 - h1)",
 }
-"""The seed's formulas, written with the labels of the graph."""
+"""∂L/∂(name) derived by hand with the chain rule, written with the labels of the graph."""
 
 
-def seed_network(numbers: dict[str, float] = SEED, fused: bool = False) -> dict[str, Value]:
+def build_network(numbers: dict[str, float] = WORKED_NUMBERS, fused: bool = False) -> dict[str, Value]:
     """Every labelled node of the network, by label. ``fused`` builds each weighted
     sum as one ``linear`` node instead of separate * and + nodes."""
     v = {name: Value(x, label=name) for name, x in numbers.items()}
