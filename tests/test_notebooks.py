@@ -99,7 +99,7 @@ def _listing(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
-def test_the_notebooks_of_the_issue_exist():
+def test_the_teaching_notebooks_exist():
     names = [p.name for p in NOTEBOOKS]
     missing = [name for name in TEACHING_NOTEBOOKS if name not in names]
     assert not missing, f"missing from {NOTEBOOKS_DIR}: {missing}"
