@@ -91,129 +91,36 @@ gradient of the mean loss into each parameter's ``.grad``.
 
 from __future__ import annotations
 
-import builtins
 import functools
 import html
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from autograd.codegen import Generator, Variant
 from autograd.errors import (
     DomainError,
     GraphTooLargeError,
     InvalidArgumentError,
-    MissingPackageError,
     NonFiniteGradientError,
     WrongTypeError,
 )
-from autograd.functions import FLOAT_FUNCTIONS
+from autograd.generated import (
+    CompiledResult,
+    NotFinite,
+    OutsideDomain,
+    build,
+    compiled_frame,
+    float_functions,
+    numpy_module,
+    numpy_namespace,
+)
 from autograd.graph import grad as engine_grad
-from autograd.rules import numpy_functions
+from autograd.matrix_form import MatrixForm
 from autograd.tracing import CompileError, TracedNode, TraceMismatchError, shape_difference, trace
 from autograd.value import OPS, Value, to_float
 
 __all__ = ["CompileError", "CompiledGraph", "CompiledResult", "TraceMismatchError", "compile"]
-
-
-# -- running the code ----------------------------------------------------------
-
-
-class _OutsideDomain(Exception):
-    """Raised by ``domain_error()`` in generated code when a guard fails."""
-
-
-class _NotFinite(Exception):
-    """Raised by ``not_finite()`` in generated code when a value is inf or NaN."""
-
-
-def _domain_error() -> float:
-    raise _OutsideDomain
-
-
-def _not_finite() -> None:
-    raise _NotFinite
-
-
-def _float_functions() -> dict[str, Any]:
-    """What generated float code calls: the float form of every function, and
-    of every op that a rule calls by name."""
-    functions: dict[str, Any] = {name: op.float_forward for name, op in OPS.items() if name.isidentifier()}
-    functions.update(FLOAT_FUNCTIONS)
-    functions.update({"zip": builtins.zip, "domain_error": _domain_error, "not_finite": _not_finite})
-    return functions
-
-
-def _numpy() -> Any:
-    try:
-        import numpy
-    except ImportError:
-        raise MissingPackageError(
-            "the batched form of compiled graphs needs NumPy: pip install 'chaingrad[fast]' "
-            "(or use backend='python', a loop over plain floats)"
-        ) from None
-    return numpy
-
-
-def _numpy_functions(np: Any) -> dict[str, Any]:
-    """What generated NumPy code calls: the functions over arrays, and the
-    NumPy form of every op that a rule calls by name."""
-    functions = dict(numpy_functions(np))
-    for name, op in OPS.items():
-        if name.isidentifier() and name not in functions and not op.variadic:
-            functions[name] = _LazyNumpyOp(op, np)
-    functions.update({"all": np.all, "domain_error": _domain_error})
-    return functions
-
-
-class _LazyNumpyOp:
-    """An op's NumPy forward rule, generated on its first call."""
-
-    def __init__(self, op: Any, np: Any) -> None:
-        self.op, self.np = op, np
-
-    def __call__(self, *args: Any) -> Any:
-        return self.op.numpy_forward(self.np)(*args)
-
-
-def _build(variant: Variant, functions: dict[str, Any]) -> Callable[..., Any]:
-    """Turn OUR generated source into a function.
-
-    This is the one place chaingrad calls compile()/exec: the source was
-    written above from our own counters, number literals and the template
-    table; user text (labels) appears only inside escaped comments. It runs in
-    a fresh namespace holding only math functions and our two error signals,
-    with no builtins.
-    """
-    namespace: dict[str, Any] = {"__builtins__": {}, **functions}
-    code = builtins.compile(variant.source, f"<chaingrad compiled {variant.function_name}>", "exec")
-    exec(code, namespace)
-    return namespace[variant.function_name]  # type: ignore[no-any-return]
-
-
-def _compiled_frame(exc: BaseException, function: Callable[..., Any]) -> tuple[Any, int]:
-    """The frame of the generated function in exc's traceback, and its line."""
-    tb = exc.__traceback__
-    found = (None, 0)
-    while tb is not None:
-        if tb.tb_frame.f_code is function.__code__:  # type: ignore[attr-defined]
-            found = (tb.tb_frame, tb.tb_lineno)
-        tb = tb.tb_next
-    return found
-
-
-class CompiledResult(NamedTuple):
-    """What a compiled graph returns: unpack it as ``value, grads, param_grads``.
-
-    value: the output (per sample in a batch);
-    grads: ∂output/∂argument, one per argument of f (per sample in a batch);
-    param_grads: ∂output/∂parameter, one per parameter (summed, averaged, or
-        per sample in a batch, as ``reduce`` says).
-    """
-
-    value: Any
-    grads: tuple[Any, ...]
-    param_grads: tuple[Any, ...]
 
 
 _REDUCTIONS = ("sum", "mean", None)
@@ -248,7 +155,7 @@ class CompiledGraph:
     # -- the generated code ------------------------------------------------------
 
     def _variant(
-        self, numpy: bool, loop: bool, arg_grads: bool, build: bool = True, grads: bool = True
+        self, numpy: bool, loop: bool, arg_grads: bool, ready: bool = True, grads: bool = True
     ) -> Variant:
         key = (numpy, loop, arg_grads, grads)
         variant = self._variants.get(key)
@@ -256,20 +163,18 @@ class CompiledGraph:
             generator = Generator(self._nodes, self.n_args, len(self.params), numpy, loop)
             variant = generator.write(arg_grads, grads)
             self._variants[key] = variant
-        if build and variant.function is None:
-            variant.function = _build(variant, _numpy_functions(_numpy()) if numpy else _float_functions())
+        if ready and variant.function is None:
+            variant.function = build(variant, numpy_namespace(numpy_module()) if numpy else float_functions())
         return variant
 
     @property
     def numpy_source(self) -> str:
         """The code of the batched form (:meth:`batch`): the same lines over arrays."""
-        return self._variant(numpy=True, loop=False, arg_grads=True, build=False).source
+        return self._variant(numpy=True, loop=False, arg_grads=True, ready=False).source
 
     @functools.cached_property
     def _matrix_or_reason(self) -> Any:
         try:
-            from autograd.matrix_form import MatrixForm  # needs NumPy, so only when asked
-
             return MatrixForm.of_graph(self._nodes, self.n_args, len(self.params))
         except ImportError:
             return "the matrix form needs NumPy (pip install 'chaingrad[fast]')"
@@ -332,7 +237,7 @@ class CompiledGraph:
         result: list[Any] = []
         for i, column in enumerate(columns):
             if numpy:
-                np = _numpy()
+                np = numpy_module()
                 array = np.asarray(column)
                 if array.dtype.kind not in "biuf":
                     raise WrongTypeError(
@@ -375,7 +280,7 @@ class CompiledGraph:
         variant = self._variant(numpy=False, loop=False, arg_grads=arg_grads)
         try:
             value, grads, param_grads = variant.function(*xs, self._param_values())  # type: ignore[misc]
-        except (ArithmeticError, ValueError, _OutsideDomain, _NotFinite) as exc:
+        except (ArithmeticError, ValueError, OutsideDomain, NotFinite) as exc:
             raise self._explain(exc, variant) from None
         self._check_gradients(grads, param_grads)
         return CompiledResult(value, grads, param_grads)
@@ -464,7 +369,7 @@ class CompiledGraph:
         variant = self._variant(numpy=False, loop=True, arg_grads=arg_grads, grads=grads)
         try:
             values, grads, param_grads = variant.function(*data, self._param_values())  # type: ignore[misc]
-        except (ArithmeticError, ValueError, _OutsideDomain, _NotFinite):
+        except (ArithmeticError, ValueError, OutsideDomain, NotFinite):
             raise self._locate(data, arg_grads) from None
         total = sum(param_grads) + sum(sum(g) for g in grads)
         if total - total != 0.0 and not all(
@@ -478,7 +383,7 @@ class CompiledGraph:
     def _batch_numpy(
         self, data: list[Any], n: int, reduce: str | None, arg_grads: bool, grads: bool = True
     ) -> CompiledResult:
-        np = _numpy()
+        np = numpy_module()
         variant = self._variant(numpy=True, loop=False, arg_grads=arg_grads, grads=grads)
         params = np.array(self._param_values(), dtype=np.float64)  # unpacks into NumPy scalars
         try:
@@ -489,7 +394,7 @@ class CompiledGraph:
                     reduced = [np.array(np.broadcast_to(g, (n,)), dtype=np.float64) for g in param_grads]
                 else:
                     reduced = self._reduce(np, variant, param_grads, n, reduce)
-        except (ArithmeticError, ValueError, _OutsideDomain):
+        except (ArithmeticError, ValueError, OutsideDomain):
             raise self._locate(data, arg_grads) from None
 
         def per_sample(x: Any) -> Any:  # a fresh array even where the code gives a number or shares one
@@ -518,7 +423,7 @@ class CompiledGraph:
     def _explain(self, exc: BaseException, variant: Variant) -> BaseException:
         """A DomainError naming the op, its inputs and the compiled line where
         the generated code failed (or ``exc`` itself if it came from elsewhere)."""
-        frame, lineno = _compiled_frame(exc, variant.function)  # type: ignore[arg-type]
+        frame, lineno = compiled_frame(exc, variant.function)  # type: ignore[arg-type]
         if frame is None:
             return exc
         values = frame.f_locals
@@ -624,7 +529,7 @@ class CompiledGraph:
         result = self._run_one(xs, arg_grads=True)
         self._compare(result, expected, "", rel_tol=rel_tol, abs_tol=abs_tol)
         if self.matrix is not None:
-            columns = [_numpy().array([x]) for x in xs]
+            columns = [numpy_module().array([x]) for x in xs]
             found = self.matrix.batch(columns, self._param_values(), "sum", arg_grads=True)
             if found is None:
                 raise TraceMismatchError("the matrix form failed on these inputs where the engine did not")

@@ -26,24 +26,29 @@ program.
 from __future__ import annotations
 
 import html
-import math
 import os
-import re
-import shutil
-import signal
-import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-try:
-    import resource
-except ImportError:  # pragma: no cover - Windows
-    resource = None  # type: ignore[assignment]
-
-from autograd import files
+from autograd.dot_text import (
+    CLUSTER_COLOUR,
+    COLOURS,
+    DEFAULT_MAX_NODES,
+    FONT,
+    HIGHLIGHT_COLOUR,
+    OP_STYLE,
+    PENDING_COLOUR,
+    RANKDIRS,
+    check_max_nodes,
+    format_number,
+    html_text,
+    op_title,
+    quoted,
+    refuse_if_too_large,
+    role_of,
+)
 from autograd.errors import (
-    ChaingradError,
     GraphTooLargeError,
     InvalidArgumentError,
     MissingFolderError,
@@ -54,41 +59,26 @@ from autograd.errors import (
 from autograd.graph import topological_order
 from autograd.limits import count_nodes
 from autograd.naming import node_names
+from autograd.neurons import neuron_dot_lines
+from autograd.rendering import (
+    DEFAULT_RENDER_TIMEOUT,
+    GraphvizError,
+    GraphvizNotFoundError,
+    GraphvizTimeoutError,
+    LayoutEstimate,
+    dot_program,
+    estimate_layout,
+    refuse_hopeless_layout,
+    render,
+    write_atomically,
+)
 from autograd.value import Value
 
 if TYPE_CHECKING:
     import graphviz
 
-DEFAULT_MAX_NODES = 300
-"""Graphs with more value nodes than this are refused unless ``max_nodes`` is raised."""
-
-COLOURS: dict[str, str] = {
-    "output": "#bbf7d0",
-    "parameter": "#fde68a",
-    "input": "#bfdbfe",
-    "constant": "#f1f5f9",
-    "intermediate": "#ffffff",
-}
-"""Fill colour of a value node, by its role (see :func:`role_of`)."""
-
-OP_COLOUR = "#e5e7eb"
-HIGHLIGHT_COLOUR = "#dc2626"
-PENDING_COLOUR = "#9ca3af"  # a gradient that is not final yet, while stepping
-CLUSTER_COLOUR = "#94a3b8"
-FONT = "Helvetica"
-_OP_STYLE = f'shape=ellipse, style=filled, fillcolor="{OP_COLOUR}", fontsize=10, margin=0.03, height=0.3'
-
-RANKDIRS = ("LR", "TB", "RL", "BT")
 FORMATS = (".dot", ".pdf", ".png", ".svg")
 VIEWS = ("values", "neurons")
-
-
-class GraphvizError(ChaingradError, RuntimeError):
-    """Graphviz's ``dot`` program failed to render a drawing."""
-
-
-class GraphvizNotFoundError(GraphvizError):
-    """Graphviz's ``dot`` program is not installed (or not on ``PATH``)."""
 
 
 class StepView(Protocol):
@@ -111,34 +101,6 @@ def is_step(thing: Any) -> bool:
 # -- reading the graph --------------------------------------------------------
 
 
-def role_of(node: Value, root: Value) -> str:
-    """The role that decides a node's colour: a key of :data:`COLOURS`."""
-    if node is root:
-        return "output"
-    if node.is_parameter:
-        return "parameter"
-    if node.inputs:
-        return "intermediate"
-    return "input" if node.label else "constant"
-
-
-def op_title(node: Value) -> str:
-    """What the op oval of ``node`` says: the op name and its number parameters,
-    e.g. ``"tanh"``, ``"**3"``, ``"leaky_relu(0.01)"``."""
-    if not node.params:
-        return node.op
-    numbers = ", ".join(format(p, "g") for p in node.params)
-    if node.op == "**":
-        return f"**{numbers}"
-    return f"{node.op}({numbers})"
-
-
-def format_number(x: float, digits: int = 4) -> str:
-    """A number as a drawing shows it: ``digits`` significant digits, no ``-0``."""
-    text = format(x, f".{digits}g")
-    return "0" if text == "-0" else text
-
-
 _EXACT_COUNT_UP_TO = 100_000  # larger graphs are refused as "more than 100,000", without a full walk
 
 
@@ -147,31 +109,13 @@ def refuse_large_graph(root: Value, max_nodes: int, who: str = "to_dot") -> None
     value nodes, counting with a walk that stops early (a graph of a million
     nodes is refused in milliseconds, before its topological order is built).
     The exact limit, with advice, is :func:`refuse_if_too_large`'s."""
-    limit = max(10 * _check_max_nodes(max_nodes), _EXACT_COUNT_UP_TO)
+    limit = max(10 * check_max_nodes(max_nodes), _EXACT_COUNT_UP_TO)
     count = count_nodes(root, limit)
     if count > limit:
         raise GraphTooLargeError(
             f"{who}: this graph has more than {limit:,} value nodes, far more than max_nodes={max_nodes}; "
             "a drawing this large cannot be rendered or read. Draw a part of it (one sample, one "
             "neuron), or use explain(root, x) and autograd.grad for the numbers"
-        )
-
-
-def refuse_if_too_large(
-    count: int, max_nodes: int, who: str = "to_dot", *, what: str = "value nodes", hints: Iterable[str] = ()
-) -> None:
-    """Raise :class:`GraphTooLargeError` when ``count`` nodes are over the limit.
-
-    Called with the size of the topological order (or of the drawing, for the
-    neuron view), before anything is drawn. ``hints`` are other ways to draw
-    the graph, each a sentence; the caller leaves out options already given.
-    """
-    if count > _check_max_nodes(max_nodes):
-        advice = "".join(f" {hint}" for hint in hints)
-        raise GraphTooLargeError(
-            f"{who}: this graph has {count} {what}, more than max_nodes={max_nodes}. "
-            f"Pass max_nodes={count} (or more) to draw it anyway; a drawing this large is slow to "
-            f"render and hard to read.{advice}"
         )
 
 
@@ -188,65 +132,6 @@ def _smaller_views(order: list[Value], cluster: bool) -> list[str]:
             '("L1.N0.w1" goes in box "L1" > "L1.N0").'
         )
     return hints
-
-
-def _check_max_nodes(max_nodes: Any) -> int:
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
-        raise WrongTypeError(f"max_nodes must be an int, got {type(max_nodes).__name__} {max_nodes!r:.60}")
-    if max_nodes < 1:
-        raise InvalidArgumentError(f"max_nodes must be at least 1, got {max_nodes}")
-    return max_nodes
-
-
-# -- escaping -------------------------------------------------------------------
-
-# Characters XML 1.0 forbids even as references (Graphviz parses HTML-like labels
-# with an XML parser) are shown as visible stand-ins instead.
-_CONTROL_PICTURES = {code: chr(0x2400 + code) for code in range(32)}
-_CONTROL_PICTURES[0x7F] = "\u2421"
-
-
-def _html_char(ch: str) -> str:
-    code = ord(ch)
-    if ch == "&":
-        return "&amp;"
-    if ch == "<":
-        return "&lt;"
-    if ch == ">":
-        return "&gt;"
-    if ch == '"':
-        return "&quot;"
-    if ch in "[]":
-        return f"&#{code};"  # Graphviz 2.43 rejects a text of only "]"s
-    if ch == "\\":
-        return "\\\\"  # Graphviz reads \N, \G, \\ ... in labels as escapes
-    if ch == "\t":
-        return " "
-    if code < 32 or code == 0x7F:
-        return _CONTROL_PICTURES[code]
-    if 0xD800 <= code <= 0xDFFF or (code & 0xFFFE) == 0xFFFE or 0xFDD0 <= code <= 0xFDEF:
-        return "\ufffd"  # lone surrogates and Unicode noncharacters
-    return ch
-
-
-def html_text(text: str) -> str:
-    """``text`` escaped for the inside of a Graphviz HTML-like label.
-
-    ``& < > "`` become entities, a backslash is doubled (Graphviz would read
-    ``\\N`` as the node's id), line breaks become ``<BR/>``, control characters
-    become their visible Unicode pictures (``\\x00`` → ``␀``), so any string at all
-    renders, and shows, as written.
-    """
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "<BR/>".join("".join(map(_html_char, line)) for line in lines)
-
-
-def quoted(text: str) -> str:
-    """A DOT double-quoted string, for attribute values such as fonts and tooltips."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-# -- the DOT text ---------------------------------------------------------------
 
 
 def _check_root(root: Any, who: str) -> Value:
@@ -328,7 +213,6 @@ def _view_lines(root: Value, *, view: str, **options: Any) -> list[str]:
         return _dot_lines(root, **options)
     if view != "neurons":
         raise InvalidArgumentError(f"view must be one of {', '.join(map(repr, VIEWS))}; got {view!r}")
-    from autograd.neurons import neuron_dot_lines  # the neuron view builds on this module
 
     if options["step"] is not None:
         raise NeuronViewError(
@@ -394,7 +278,7 @@ def _dot_lines(
         return f"n{i} [{', '.join(attrs)}];\n"
 
     def op_line(i: int, node: Value) -> str:
-        attrs = [f"label=<{html_text(op_title(node))}>", _OP_STYLE]
+        attrs = [f"label=<{html_text(op_title(node))}>", OP_STYLE]
         if step is not None and node is step.node:
             attrs.append(f'color="{HIGHLIGHT_COLOUR}", penwidth=3')
         return f"op{i} [{', '.join(attrs)}];\n"
@@ -593,201 +477,6 @@ def _dot_text_of(graph: Any, options: dict[str, Any], who: str) -> str:
     )
 
 
-def dot_program() -> str:
-    """The path of Graphviz's ``dot`` program, or an error that says how to install it."""
-    found = shutil.which("dot")
-    if found is None:
-        raise GraphvizNotFoundError(
-            "rendering an image needs Graphviz's dot program, which is not installed (or not on PATH). "
-            "Install it with `apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
-            "(macOS) or `conda install -c conda-forge graphviz`; or save the DOT text instead, "
-            'e.g. save_graph(root, "graph.dot"), which needs no Graphviz.'
-        )
-    return found
-
-
-# -- rendering with dot, bounded -----------------------------------------------
-
-DEFAULT_RENDER_TIMEOUT = 60.0
-"""Seconds :func:`render` lets Graphviz's ``dot`` run before stopping it."""
-
-MAX_LONG_EDGE_STEPS = 3000
-"""The layout work :func:`render` accepts, in ranks crossed by long edges (see
-:func:`estimate_layout`): past about 3,000, ``dot`` needs minutes (an 80-term
-sum of sin(x), 161 value nodes, needs about 6,400 and did not finish in 90 s)."""
-
-MAX_DOT_CHARACTERS = 2_000_000
-"""The longest DOT text :func:`render` hands to ``dot`` (huge labels)."""
-
-# an edge "tail -> head"; a name starts only where no name character precedes it (so a
-# long run of letters is scanned once, not once per letter), and the head is not
-# consumed, so "a -> b -> c" gives both edges
-_EDGE = re.compile(r'(?<![\w."])"?([\w.]+)"?\s*->\s*(?="?([\w.]+))')
-
-
-class GraphvizTimeoutError(GraphvizError, TimeoutError):
-    """Graphviz's ``dot`` did not finish within the timeout and was stopped."""
-
-
-class LayoutEstimate(NamedTuple):
-    """What ``dot`` must lay out: boxes, arrows, and long-edge steps.
-
-    ``long_edge_steps`` counts, over all edges, the ranks an edge crosses
-    between its ends: ``dot`` puts a hidden node on each, and its time grows
-    steeply with them (an input used at both ends of a long chain of ops makes
-    edges that cross every rank in between). Ranks are estimated the way
-    ``dot`` assigns them: each node one rank after its inputs, then pulled
-    towards its users when it has more users than inputs.
-    """
-
-    nodes: int
-    edges: int
-    long_edge_steps: int
-    characters: int
-
-
-_SAME_RANK = re.compile(r"\{rank=same;[^{}]*\}")
-
-
-def estimate_layout(dot_text: str) -> LayoutEstimate:
-    """The size of the layout ``dot`` would compute for ``dot_text``, in linear time.
-
-    Edges inside a ``{rank=same; ...}`` group only order nodes within one rank
-    (the neuron view keeps a layer's neurons in order so), so they are left out."""
-    edges = _EDGE.findall(_SAME_RANK.sub("", dot_text))
-    users: dict[str, list[str]] = {}
-    inputs: dict[str, list[str]] = {}
-    for tail, head in edges:
-        users.setdefault(tail, []).append(head)
-        inputs.setdefault(head, []).append(tail)
-        users.setdefault(head, [])
-        inputs.setdefault(tail, [])
-    waiting = {node: len(tails) for node, tails in inputs.items()}
-    ready = [node for node, count in waiting.items() if count == 0]
-    order: list[str] = []
-    while ready:  # Kahn's algorithm; nodes on a cycle (hand-written DOT) are left out
-        node = ready.pop()
-        order.append(node)
-        for head in users[node]:
-            waiting[head] -= 1
-            if waiting[head] == 0:
-                ready.append(head)
-    rank: dict[str, int] = {}
-    for node in order:
-        rank[node] = max((rank[t] + 1 for t in inputs[node] if t in rank), default=0)
-    for node in reversed(order):
-        if users[node] and len(users[node]) >= len(inputs[node]):
-            rank[node] = min(rank[h] for h in users[node]) - 1
-    steps = sum(max(rank[h] - rank[t] - 1, 0) for t, h in edges if t in rank and h in rank)
-    return LayoutEstimate(len(users), len(edges), steps, len(dot_text))
-
-
-def refuse_hopeless_layout(dot_text: str, who: str = "") -> LayoutEstimate:
-    """Raise :class:`GraphTooLargeError` when ``dot`` would need minutes or more for ``dot_text``."""
-    prefix = f"{who}: " if who else ""
-    if len(dot_text) > MAX_DOT_CHARACTERS:
-        raise GraphTooLargeError(
-            f"{prefix}the DOT text is {len(dot_text):,} characters, more than {MAX_DOT_CHARACTERS:,}; "
-            "labels that long cannot be drawn. Shorten the labels, or save the text as a .dot file"
-        )
-    estimate = estimate_layout(dot_text)
-    if estimate.long_edge_steps > MAX_LONG_EDGE_STEPS:
-        raise GraphTooLargeError(
-            f"{prefix}Graphviz would need minutes or hours for this drawing ({estimate.nodes} boxes, "
-            f"{estimate.edges} arrows, and edges that cross {estimate.long_edge_steps:,} ranks in all, "
-            f"more than {MAX_LONG_EDGE_STEPS:,}): a value used both early and late in a long chain of "
-            "ops, such as x in a sum of many sin(x) terms, draws an arrow across the whole chain. "
-            "Draw a smaller expression (sum_values makes one node of a long sum), save the DOT text "
-            "instead (a .dot file), or use explain(root, x) for the chain rule as text"
-        )
-    return estimate
-
-
-def _limit_cpu(seconds: int) -> Callable[[], None]:
-    """A preexec function for ``dot``: a CPU time limit, so that even a ``dot``
-    orphaned by a killed Python process stops by itself (SIGXCPU)."""
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
-
-    return limit
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Kill ``dot`` and anything it started (its own process group), and reap it."""
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(process.pid, signal.SIGKILL)
-        else:  # pragma: no cover - Windows
-            process.kill()
-    except OSError:
-        pass  # already gone
-    process.wait()
-
-
-def _run_dot(program: str, dot_text: str, fmt: str, timeout: float | None) -> bytes:
-    options: dict[str, Any] = {}
-    if hasattr(os, "killpg"):
-        options["start_new_session"] = True  # its own process group: killed as one
-    if timeout is not None and resource is not None:
-        options["preexec_fn"] = _limit_cpu(math.ceil(timeout) + 2)
-    try:
-        process = subprocess.Popen(
-            [program, f"-T{fmt}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            **options,
-        )
-    except OSError as exc:
-        raise GraphvizError(f"could not run Graphviz's dot program ({program}): {exc}") from exc
-    try:
-        out, err = process.communicate(dot_text.encode("utf-8"), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _stop(process)
-        raise GraphvizTimeoutError(
-            f"Graphviz's dot did not finish the drawing in {timeout:g} s and was stopped; the graph is "
-            "too large or too tangled to lay out. Draw a smaller part of it, save the DOT text "
-            "instead (a .dot file), or pass a longer timeout="
-        ) from None
-    except BaseException:  # KeyboardInterrupt included: never leave dot running
-        _stop(process)
-        raise
-    if process.returncode != 0 or not out:
-        message = err.decode("utf-8", "replace").strip() or f"exit status {process.returncode}"
-        raise GraphvizError(f"Graphviz's dot could not render the drawing as {fmt}: {message}")
-    return out
-
-
-def render(dot_text: str, fmt: str, *, timeout: float | None = DEFAULT_RENDER_TIMEOUT) -> bytes:
-    """Run ``dot -T<fmt>`` on ``dot_text`` and return the image bytes (``fmt``: svg, png).
-
-    Bounded: a layout estimated to need minutes (:func:`estimate_layout`) is
-    refused at once with :class:`GraphTooLargeError`; ``dot`` runs in its own
-    process group with a CPU time limit, and is killed, with anything it
-    started, after ``timeout`` seconds (:class:`GraphvizTimeoutError`) or
-    when the call is interrupted (Ctrl-C). ``timeout=None`` waits for ever.
-    """
-    if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise WrongTypeError(f"timeout must be a number of seconds or None, got {timeout!r:.60}")
-        if not timeout > 0 or timeout - timeout != 0.0:
-            raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    program = dot_program()
-    refuse_hopeless_layout(dot_text)
-    return _run_dot(program, dot_text, fmt, timeout)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path``, then rename it over ``path``,
-    so a failure never leaves a half-written file behind (see :mod:`autograd.files`:
-    symbolic links are written through, the umask is kept)."""
-    try:
-        files.write_atomically(path, data, durable=False)
-    except InvalidArgumentError as exc:
-        raise InvalidArgumentError(f"save_graph: {exc}") from None
-
-
 def save_graph(
     graph: Any,
     path: str | os.PathLike[str],
@@ -825,26 +514,31 @@ def save_graph(
     return target
 
 
+# The drawing's public names, with those of the modules it is built from
+# (autograd.dot_text, autograd.rendering) that callers have always found here.
 __all__ = [
     "COLOURS",
     "DEFAULT_MAX_NODES",
     "DEFAULT_RENDER_TIMEOUT",
-    "MAX_DOT_CHARACTERS",
-    "MAX_LONG_EDGE_STEPS",
     "GraphvizError",
     "GraphvizNotFoundError",
     "GraphvizTimeoutError",
     "LayoutEstimate",
     "MissingPackageError",
+    "StepView",
+    "dot_program",
     "draw",
     "estimate_layout",
     "format_number",
     "html_text",
+    "is_step",
     "op_title",
     "refuse_hopeless_layout",
+    "refuse_if_too_large",
     "refuse_large_graph",
     "render",
     "role_of",
     "save_graph",
     "to_dot",
+    "write_atomically",
 ]

@@ -591,7 +591,8 @@ def _enumerate(root: Value, wrt: Value, reaching: set[Value], names: dict[Value,
 
 
 def _number(x: float, digits: int) -> str:
-    return format(x, f".{digits}g")
+    text = format(x, f".{digits}g")
+    return "0" if text == "-0" else text
 
 
 def _text_product(values: list[float], digits: int) -> str:

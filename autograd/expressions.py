@@ -161,9 +161,15 @@ class Expr:
         return call(name, *args)
 
     def __repr__(self) -> str:
-        from autograd.notation import formula_text  # the one renderer for a quick look
+        def combine(e: Expr, parts: list[str]) -> str:
+            head = e.args[0] if e.kind in ("call", "cmp") else e.kind
+            return f"{head}({', '.join(parts)})"
 
-        return f"Expr({formula_text(self)})"
+        return f"Expr({fold(self, combine, _leaf_text)})"
+
+
+def _leaf_text(e: Expr) -> str:
+    return str(e.args[0]) if e.kind == "var" else format(e.args[0], "g")
 
 
 def _as_expr(x: Any) -> Expr:

@@ -28,8 +28,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd.codegen import Variant
-from autograd.compiling import CompiledResult, _build, _numpy, _numpy_functions
 from autograd.errors import InvalidArgumentError
+from autograd.generated import CompiledResult, build, numpy_module, numpy_namespace
 from autograd.matrix_code import layer_array_names, write_matrix_code
 from autograd.matrix_plan import Layer, Plan, find_layers
 from autograd.tracing import shape_difference, trace
@@ -123,7 +123,7 @@ class MatrixForm:
         first = plans[0].signature()
         if any(plan.signature() != first for plan in plans):
             raise InvalidArgumentError("the plans of one matrix form must share their layers")
-        np = _numpy()
+        np = numpy_module()
         self.plans = tuple(plans)
         self.layers: tuple[Layer, ...] = self.plans[0].layers
         self.features = self.plans[0].features
@@ -165,9 +165,9 @@ class MatrixForm:
             source = self.source
             if arg_grads:
                 source = write_matrix_code(self.plans, self.n_args, arg_grads=True).source
-            np = _numpy()
+            np = numpy_module()
             variant = Variant(source=source, function_name="forward_backward", lines={}, checked=())
-            function = _build(variant, {**_numpy_functions(np), **_helpers(np)})
+            function = build(variant, {**numpy_namespace(np), **_helpers(np)})
             self._functions[arg_grads] = function
         return function
 
@@ -179,7 +179,7 @@ class MatrixForm:
         """The same arrays as views INTO ``flat`` (no copy: writing ``flat`` changes
         them, writing them changes ``flat``), when every layer's entries lie at
         regular strides, as ``nn``'s parameter order has them; else None."""
-        np = _numpy()
+        np = numpy_module()
         views = []
         for slots in self.slots:
             view = _strided_view(np, flat, slots)
@@ -208,7 +208,7 @@ class MatrixForm:
         arg_grads: bool = False,
     ) -> Any:
         """The generated function on a batch, NumPy's float errors raised."""
-        np = _numpy()
+        np = numpy_module()
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             return self.function(arg_grads)(X, args, P, m, rows, *arrays)
 
@@ -219,7 +219,7 @@ class MatrixForm:
         argument gradients per sample, parameter gradients summed or averaged. None
         if NumPy met an error or a number is not finite (the per-edge form then
         runs, and explains)."""
-        np = _numpy()
+        np = numpy_module()
         n = len(columns[0])
         X = np.column_stack([columns[s] for s in self.features]) if self.features else np.empty((n, 0))
         P = np.array(params, dtype=np.float64)

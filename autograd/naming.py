@@ -83,8 +83,7 @@ def _expression(node: Value, names: dict[Value, str], written: dict[Value, Expr]
             return None  # a v-numbered input: the name would hide it
     replacements.update({param_key(j): num(p) for j, p in enumerate(node.params)})
     replacements[OUT] = var(node)
-    forward, _ = OPS[node.op].expressions(len(node.inputs))
-    return simplify(substitute(forward, replacements))
+    return simplify(substitute(OPS[node.op].shown(len(node.inputs)), replacements))
 
 
 class _Symbols(dict):  # type: ignore[type-arg]

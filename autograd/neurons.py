@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd.drawing import (
+from autograd.dot_text import (
     CLUSTER_COLOUR,
     COLOURS,
     DEFAULT_MAX_NODES,

@@ -247,8 +247,8 @@ class TextWriter(Writer):
         previous = parts[0]
         for part in parts[1:]:
             written = self.wrap(part, MUL + 1)
-            # a symbol followed by a bracket reads as a product: ŷ(1 − ŷ)
-            juxtapose = previous[1] == ATOM and not _is_numeric(previous[0]) and written.startswith("(")
+            # a symbol followed by a bracketed sum reads as a product: ŷ(1 − ŷ)
+            juxtapose = previous[1] == ATOM and not _is_numeric(previous[0]) and part[1] == ADD
             text += ("" if juxtapose else self.times) + written
             previous = part
         return text, MUL
@@ -320,7 +320,7 @@ class LatexWriter(Writer):
         previous = parts[0]
         for part in parts[1:]:
             written = self.wrap(part, MUL + 1)
-            juxtapose = previous[1] == ATOM and not _is_numeric(previous[0]) and written.startswith(r"\left(")
+            juxtapose = previous[1] == ATOM and not _is_numeric(previous[0]) and part[1] == ADD
             text += ("" if juxtapose else self.times) + written
             previous = part
         return text, MUL

@@ -69,7 +69,7 @@ TABLE: tuple[Op, ...] = (
     op("**",         lambda x, n: x ** n,                           lambda x, n: where(n == 0, 0, n * x ** (n - 1)),
        params=("n",), domain="x ≥ 0 unless n is an integer, and x ≠ 0 when n < 0"),
     op("pow",        lambda a, b: a ** b,                           power_local,
-       domain=lambda a, b: a >= 0),
+       domain=lambda a, b: a >= 0, as_call=False),
     op("exp",        lambda x: exp(x),                              lambda x, out: out),
     op("log",        lambda x: log(x),                              lambda x: 1 / x,
        domain="x > 0"),

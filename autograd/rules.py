@@ -37,6 +37,7 @@ from autograd.errors import DomainError, WrongTypeError
 from autograd.expressions import (
     Expr,
     RuleError,
+    call,
     evaluate,
     fold_numbers,
     function_names,
@@ -88,6 +89,8 @@ class Op:
 
     name:      what ``Value.op`` holds and what graphs show (``"tanh"``, ``"+"``)
     param_defaults: values of the last parameters when a text leaves them out
+    as_call:   whether a node is written as a call (``relu(z)``) or as its rule
+               (``x / y``, ``a^b``): named ops are calls unless they say otherwise
     inputs:    the rule's names for its inputs (``("a", "b")``); ``("xs",)`` if variadic
     params:    names of number parameters that are not inputs (``("n",)`` for ``x ** n``)
     variadic:  True when the op takes any number of inputs, as one tuple
@@ -109,6 +112,7 @@ class Op:
         example: Sequence[str] | None,
         math_text: str | None,
         defaults: Sequence[float] = (),
+        as_call: bool | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -118,6 +122,7 @@ class Op:
         if len(self.param_defaults) > len(self.params):
             raise RuleError(f"op {name!r}: more defaults than parameters")
         self.variadic = variadic
+        self.as_call = as_call if as_call is not None else name.isidentifier() and not variadic
         self._cache: dict[int, tuple[Expr, tuple[Expr, ...]]] = {}
         self.inputs, self.local_takes_out = _signature(name, forward, local, self.params, variadic)
         self.arity: int | None = None if variadic else len(self.inputs)
@@ -223,9 +228,23 @@ class Op:
     def _input_name(self, i: int, n: int) -> str:
         return self._rule_names(n)[input_key(i)]
 
+    def shown(self, n_inputs: int | None = None) -> Expr:
+        """How a node of this op is written for people: an op with a name is a
+        call (``relu(z)``, ``swish(x)``, ``leaky_relu(z, 0.01)``), an operator or a
+        sum its rule (``x / y``, ``x ** 2``, ``w1·x1 + w2·x2 + b``)."""
+        forward, _ = self.expressions(n_inputs)
+        if not self.as_call:
+            return forward
+        n = len(self.inputs)
+        return call(
+            self.name,
+            *[var(input_key(i)) for i in range(n)],
+            *[var(param_key(j)) for j in range(len(self.params))],
+        )
+
     def written(self, names: Sequence[str], params: Sequence[float]) -> str:
-        """The forward rule written over ``names``: ``x / y``, ``log(a)``, ``x ** 2``."""
-        forward, _ = self.expressions(len(names))
+        """A node of this op written over ``names``: ``x / y``, ``relu(z)``, ``x ** 2``."""
+        forward = self.shown(len(names))
         replaced = substitute(forward, {param_key(j): num(p) for j, p in enumerate(params)})
         symbols: dict[Any, str] = {input_key(i): name for i, name in enumerate(names)}
         return notation.plain_text(simplify(replaced), symbols)
@@ -789,6 +808,7 @@ def builtin_op(name: str, forward: Callable[..., Any], local: Callable[..., Any]
             example=options.get("example"),
             math_text=options.get("math"),
             defaults=options.get("defaults", ()),
+            as_call=options.get("as_call"),
         )
     )
 

@@ -41,7 +41,7 @@ from autograd.drawing import (
 from autograd.errors import GraphTooLargeError, InvalidArgumentError, WrongTypeError
 from autograd.graph import propagate, start_backward, topological_order
 from autograd.limits import check_limit
-from autograd.naming import node_names
+from autograd.naming import names_and_expressions
 from autograd.value import OPS, Value
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ class _Run:
     at every step."""
 
     __slots__ = (
+        "written",
         "constants",
         "edge_end",
         "index",
@@ -104,7 +105,10 @@ class _Run:
         self.root = root
         self.order = order
         self.constants = constants
-        self.names = node_names(order)
+        names, written = names_and_expressions(order)
+        # a node named by what it computes is bracketed where it follows ∂: ∂f/∂(relu(z))
+        self.names = {node: f"({name})" if node in written else name for node, name in names.items()}
+        self.written = written
         self.index = {node: i for i, node in enumerate(order)}
         # which step visits each node (by topological position); a constant that
         # is not shown counts as visited from the start
@@ -186,6 +190,8 @@ class Step:
         table's forward rule: ``ŷ = σ(a)``, ``z = w1·x1 + w2·x2 + b``."""
         node, names = self.node, self._run.names
         written = OPS[node.op].written([names[v] for v in node.inputs], node.params)
+        if node in self._run.written and written == self.name[1:-1]:  # named by it already: relu(z)
+            return written
         return f"{self.name} = {written}"
 
     def _header(self) -> str:

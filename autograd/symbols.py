@@ -46,9 +46,9 @@ class GraphSymbols:
         return num(node.data) if node.is_constant else var(node)
 
     def definition(self, node: Value) -> Expr:
-        """What ``node`` computes, over its inputs' symbols (its op's forward rule)."""
-        forward, _ = OPS[node.op].expressions(len(node.inputs))
-        return substitute(forward, self._replacements(node))
+        """What ``node`` computes, over its inputs' symbols, as people write it
+        (``relu(z)``, ``x / y``: :meth:`autograd.rules.Op.shown`)."""
+        return substitute(OPS[node.op].shown(len(node.inputs)), self._replacements(node))
 
     def local(self, node: Value, position: int) -> Expr:
         """∂node/∂(its input at ``position``), over the symbols of the node and its inputs."""

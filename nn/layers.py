@@ -16,8 +16,9 @@ reads like the derivation. In ``MLP(2, [2, 1])``:
 
 from __future__ import annotations
 
+import itertools
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autograd import Parameter, Value, linear
@@ -79,6 +80,13 @@ class Neuron(Module):
 
     PRE_ACTIVATION_LABEL = "z"
     OUTPUT_LABEL = "h"
+    saveable = True
+
+    @classmethod
+    def parameter_count(cls, arguments: Mapping[str, Any]) -> int:
+        """nin weights, a bias, and for pReLU a learned α."""
+        _check_common(arguments)
+        return _per_neuron(check_count(arguments["nin"], "nin"), arguments["activation"])
 
     def __init__(
         self,
@@ -145,6 +153,19 @@ class Neuron(Module):
         return [n.alpha.data for n in neurons if n.alpha is not None]
 
 
+def _per_neuron(nin: int, activation: Any) -> int:
+    return nin + 1 + (check_activation(activation) == "prelu")
+
+
+def _check_common(arguments: Mapping[str, Any]) -> None:
+    """The arguments every model checks alike (even where no neuron uses them)."""
+    for key in ("activation", "output_activation"):
+        if key in arguments:
+            check_activation(arguments[key])
+    if "slope" in arguments:
+        check_slope(arguments["slope"])
+
+
 class Layer(Module):
     """``nout`` neurons that all read the same ``nin`` inputs.
 
@@ -153,6 +174,15 @@ class Layer(Module):
     inside networks). Neuron ``j`` (from 0) is named ``N{j}`` inside the
     layer's scope.
     """
+
+    saveable = True
+
+    @classmethod
+    def parameter_count(cls, arguments: Mapping[str, Any]) -> int:
+        """nout neurons of nin inputs each."""
+        _check_common(arguments)
+        nin = check_count(arguments["nin"], "nin")
+        return _per_neuron(nin, arguments["activation"]) * check_count(arguments["nout"], "nout")
 
     def __init__(
         self,
@@ -224,6 +254,26 @@ class MLP(Module):
     The weights are drawn from ``seed`` layer by layer, neuron by neuron, so
     the same seed always gives the same network.
     """
+
+    saveable = True
+
+    @classmethod
+    def parameter_count(cls, arguments: Mapping[str, Any]) -> int:
+        """Layer by layer: each neuron of a layer reads every output of the layer before."""
+        _check_common(arguments)
+        sizes = arguments["sizes"]
+        if not isinstance(sizes, list) or not sizes:
+            raise InvalidArgumentError(f"sizes must be a non-empty list of layer sizes, got {sizes!r:.60}")
+        widths = [
+            check_count(arguments["nin"], "nin"),
+            *(check_count(n, f"layer size {i}") for i, n in enumerate(sizes, 1)),
+        ]
+        last = len(widths) - 2
+        activations = [
+            arguments.get("output_activation") if i == last else arguments.get("activation", "tanh")
+            for i in range(last + 1)
+        ]
+        return sum(_per_neuron(a, f) * b for (a, b), f in zip(itertools.pairwise(widths), activations))
 
     def __init__(
         self,

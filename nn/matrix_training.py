@@ -39,6 +39,7 @@ from typing import Any
 from autograd import Value
 from autograd.tracing import TraceMismatchError
 from nn.optim import SGD, Adam, Optimizer
+from nn.targets import MAX_CLASSES, target_key, target_number, targets_are_classes
 
 SAMPLES_CHECKED = 10
 """Samples compared with the engine before training, spread over the data: as
@@ -126,7 +127,6 @@ class MatrixTrainer:
         except ImportError:
             return None
         from autograd.tracing import traced_structure
-        from nn.training import CompiledTrainer, _target_key, _target_number, targets_are_classes
 
         if not hasattr(model, "parameters"):
             return None
@@ -141,13 +141,13 @@ class MatrixTrainer:
         by_target = targets_are_classes(info, y)
         target_column = None
         if by_target:
-            target_keys = [_target_key(t) for t in y]
+            target_keys = [target_key(t) for t in y]
             keys = sorted(set(target_keys))
-            if len(keys) > CompiledTrainer.max_classes:
+            if len(keys) > MAX_CLASSES:
                 return None
         else:
             try:
-                target_column = np.array([_target_number(t) for t in y], dtype=np.float64)
+                target_column = np.array([target_number(t) for t in y], dtype=np.float64)
             except TypeError:
                 return None
             target_keys = [None] * len(y)

@@ -16,6 +16,7 @@ from typing import Any
 from autograd import Parameter
 from autograd import zero_grad as _zero_grads
 from autograd.errors import InvalidArgumentError, NotDefinedError
+from nn import serialization, torch_bridge
 
 
 class Module:
@@ -28,6 +29,21 @@ class Module:
     training: bool = True
     """Set by :meth:`train` / :meth:`eval`. No layer here behaves differently
     yet (there is no dropout); the flag is kept for the habit PyTorch teaches."""
+
+    saveable: bool = False
+    """A class that sets this to True can be saved to a file and rebuilt from
+    one by :func:`nn.load`, which finds it by its name."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("saveable"):
+            serialization.register(cls)
+
+    @classmethod
+    def parameter_count(cls, arguments: Mapping[str, Any]) -> int:
+        """How many parameters ``cls(**arguments)`` has, worked out without
+        building it (how :func:`nn.load` refuses a file describing a huge model)."""
+        raise NotDefinedError(f"{cls.__name__} does not say how many parameters it has")
 
     # -- the computation -----------------------------------------------------
 
@@ -101,9 +117,7 @@ class Module:
         a finite number); on any problem :class:`autograd.errors.ModelFileError`
         names it and no parameter has changed.
         """
-        from nn.serialization import check_state_dict
-
-        numbers = check_state_dict(self, state)
+        numbers = serialization.check_state_dict(self, state)
         for name, p in self.named_parameters():
             p.data = numbers[name]
 
@@ -115,9 +129,7 @@ class Module:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the architecture and the weights to a JSON file (see :func:`nn.save`)."""
-        from nn.serialization import save
-
-        save(self, path)
+        serialization.save(self, path)
 
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Read the weights saved in ``path`` into this model; returns the model.
@@ -127,9 +139,7 @@ class Module:
         says what is wrong and the model is left untouched. (To rebuild a model
         from a file without having one, use :func:`nn.load`.)
         """
-        from nn.serialization import load_into
-
-        load_into(self, path)
+        serialization.load_into(self, path)
         return self
 
     def to_torch(self) -> Any:
@@ -137,9 +147,7 @@ class Module:
 
         Needs PyTorch; see :func:`nn.torch_bridge.to_torch`.
         """
-        from nn.torch_bridge import to_torch
-
-        return to_torch(self)
+        return torch_bridge.to_torch(self)
 
     # -- display --------------------------------------------------------------
 

@@ -19,16 +19,23 @@ no symmetry to break); pass ``init="random"`` (or any name from
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from nn.init import Initializer, Seed
-from nn.layers import Neuron
+from nn.layers import Neuron, check_count
 
 
 class _Regression(Neuron):
     """One neuron whose activation is fixed by the model (``ACTIVATION``)."""
 
     ACTIVATION: str | None = None
+    saveable = False  # the two models below are; this helper is not
+
+    @classmethod
+    def parameter_count(cls, arguments: Mapping[str, Any]) -> int:
+        """One neuron: nin weights and a bias."""
+        return check_count(arguments["nin"], "nin") + 1
 
     def __init__(
         self,
@@ -54,6 +61,7 @@ class LogisticRegression(_Regression):
 
     ACTIVATION = "sigmoid"
     OUTPUT_LABEL = "yhat"
+    saveable = True
 
 
 class LinearRegression(_Regression):
@@ -65,6 +73,7 @@ class LinearRegression(_Regression):
     ACTIVATION = None
     PRE_ACTIVATION_LABEL = "yhat"
     OUTPUT_LABEL = "yhat"
+    saveable = True
 
 
 __all__ = ["LinearRegression", "LogisticRegression"]

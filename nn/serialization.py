@@ -35,13 +35,12 @@ A model file looks like::
 from __future__ import annotations
 
 import inspect
-import itertools
 import json
 import numbers
 import os
 import stat
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autograd.errors import (
     ChaingradError,
@@ -52,18 +51,29 @@ from autograd.errors import (
     WrongTypeError,
 )
 from autograd.files import describe_kind, write_atomically
-from nn.activations import check_activation, check_slope
-from nn.layers import MLP, Layer, Neuron, check_count
-from nn.module import Module
-from nn.regression import LinearRegression, LogisticRegression
+
+if TYPE_CHECKING:
+    from nn.module import Module
 
 FORMAT_NAME = "chaingrad-model"
 FORMAT_VERSION = 1
 
-MODEL_CLASSES: dict[str, type[Module]] = {
-    cls.__name__: cls for cls in (MLP, Layer, Neuron, LogisticRegression, LinearRegression)
-}
-"""The models a file can hold, by the name stored in its ``"model"`` field."""
+MODEL_CLASSES: dict[str, type[Module]] = {}
+"""The models a file can hold, by the name stored in its ``"model"`` field:
+every Module class that says ``saveable = True`` registers itself here when it
+is defined (:func:`register`)."""
+
+
+def register(cls: type[Module]) -> None:
+    """Make ``cls`` a model that files can hold, under its class name."""
+    existing = MODEL_CLASSES.get(cls.__name__)
+    if existing is not None and existing is not cls:
+        raise InvalidArgumentError(
+            f"two model classes are both named {cls.__name__!r}; files name models by class, so give yours "
+            "another name"
+        )
+    MODEL_CLASSES[cls.__name__] = cls
+
 
 MAX_FILE_BYTES = 16 * 2**20
 """The largest model file :func:`load` reads (16 MiB, about 400,000 parameters);
@@ -223,41 +233,12 @@ def _arguments(name: str, config: dict[str, Any], source: str) -> dict[str, Any]
 
 def parameter_count(name: str, config: dict[str, Any], source: str = "config") -> int:
     """How many parameters the model ``name`` built from ``config`` has, computed
-    without building it, so a damaged file cannot make us build a huge model.
-
-    Each neuron has nin weights, a bias, and for pReLU a learned α. Raises
-    ModelFileError when ``config`` does not describe a valid architecture.
-    """
+    without building it (each model class counts its own, from its arguments),
+    so a damaged file cannot make us build a huge model. Raises ModelFileError
+    when ``config`` does not describe a valid architecture."""
     arguments = _arguments(name, config, source)
-    cls = MODEL_CLASSES[name]
-
-    def per_neuron(nin: int, activation: Any) -> int:
-        return nin + 1 + (check_activation(activation) == "prelu")
-
     try:
-        for key in ("activation", "output_activation"):
-            if key in arguments:  # checked even where no layer uses it: the file must make sense
-                check_activation(arguments[key])
-        if "slope" in arguments:
-            check_slope(arguments["slope"])
-        nin = check_count(arguments["nin"], "nin")
-        if cls is MLP:
-            sizes = arguments["sizes"]
-            if not isinstance(sizes, list) or not sizes:
-                raise InvalidArgumentError(
-                    f"sizes must be a non-empty list of layer sizes, got {sizes!r:.60}"
-                )
-            widths = [nin, *(check_count(n, f"layer size {i}") for i, n in enumerate(sizes, 1))]
-            last = len(widths) - 2
-            return sum(
-                per_neuron(a, arguments["output_activation" if i == last else "activation"]) * b
-                for i, (a, b) in enumerate(itertools.pairwise(widths))
-            )
-        if cls is Layer:
-            return per_neuron(nin, arguments["activation"]) * check_count(arguments["nout"], "nout")
-        if cls is Neuron:
-            return per_neuron(nin, arguments["activation"])
-        return nin + 1  # logistic and linear regression: one neuron, no learned slope
+        return MODEL_CLASSES[name].parameter_count(arguments)
     except ChaingradError as exc:
         raise ModelFileError(f"{source}: the architecture {name} {config!r:.120} is invalid: {exc}") from None
 
@@ -420,5 +401,6 @@ __all__ = [
     "load",
     "load_into",
     "parameter_count",
+    "register",
     "save",
 ]

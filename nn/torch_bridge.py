@@ -13,10 +13,12 @@ PyTorch is optional and imported only here, on first use.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nn.module import Module
 
 from autograd.errors import MissingPackageError, WrongTypeError
-from nn.module import Module
 
 
 def _import_torch() -> Any:

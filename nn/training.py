@@ -32,8 +32,10 @@ from autograd import Value, zero_grad
 from autograd.errors import ChaingradError, DataError, InvalidArgumentError, WrongTypeError
 from nn.evaluation import predicted_classes
 from nn.losses import get_loss, loss_info
+from nn.matrix_training import MatrixTrainer
 from nn.optim import SGD, Optimizer
 from nn.plotting import new_panels, whole_number_ticks
+from nn.targets import MAX_CLASSES, target_key, target_number, targets_are_classes
 from nn.validation import Evaluation, check_data, check_with_the_model
 
 
@@ -261,7 +263,7 @@ def fit(
     by_target = targets_are_classes(info, y)
 
     def per_sample(i: int, prediction: Any) -> Any:  # one sample's loss, as compiled training traces it
-        target = y[i] if by_target else Value(_target_number(y[i]))
+        target = y[i] if by_target else Value(target_number(y[i]))
         return loss_fn([prediction], [target])
 
     evaluation = check_with_the_model(model, X, y, loss_fn, per_sample if compile else None)
@@ -270,8 +272,6 @@ def fit(
 
     matrix = None
     if compile:  # the matrix form where the model is layers, else the per-edge form
-        from nn.matrix_training import MatrixTrainer
-
         matrix = MatrixTrainer.build(model, X, y, loss_fn, info, optimizer, threshold)
     compiled = CompiledTrainer(model, X, y, loss_fn, info) if compile and matrix is None else None
     if matrix is not None or compiled is not None:  # every sample, before the first update
@@ -361,8 +361,6 @@ class CompiledTrainer:
     as in :func:`fit`; so is its gradient.
     """
 
-    max_classes = 64
-
     def __init__(self, model: Any, X: Sequence[Any], y: Sequence[Any], loss_fn: Any, info: Any) -> None:
         if not hasattr(model, "parameters"):
             raise WrongTypeError("fit(compile=True) needs a model with .parameters() (an nn.Module)")
@@ -379,17 +377,17 @@ class CompiledTrainer:
         # known classification losses, or targets that are not numbers: one graph per target
         self.by_target = targets_are_classes(info, self.y)
         if self.by_target:
-            keys = sorted({_target_key(t) for t in self.y})
-            if len(keys) > self.max_classes:
+            keys = sorted({target_key(t) for t in self.y})
+            if len(keys) > MAX_CLASSES:
                 raise DataError(
                     f"fit(compile=True): {len(keys)} different targets for a classification loss; "
-                    f"at most {self.max_classes} classes are compiled (use compile=False)"
+                    f"at most {MAX_CLASSES} classes are compiled (use compile=False)"
                 )
         else:
             keys = [None]
         self.losses: dict[Any, Any] = {}
         for key in keys:
-            samples = [i for i, t in enumerate(self.y) if key is None or _target_key(t) == key]
+            samples = [i for i, t in enumerate(self.y) if key is None or target_key(t) == key]
             self.losses[key] = self._compile_loss(model, loss_fn, key, samples)
         first = model(self.X[0])
         self.n_outputs = len(first) if isinstance(first, list) else 1
@@ -399,7 +397,7 @@ class CompiledTrainer:
         ]
 
     def _arguments(self, i: int, key: Any) -> list[float]:
-        return self.X[i] if key is not None else [*self.X[i], _target_number(self.y[i])]
+        return self.X[i] if key is not None else [*self.X[i], target_number(self.y[i])]
 
     def _compile_loss(self, model: Any, loss_fn: Any, key: Any, samples: list[int]) -> Any:
         nin = self.nin
@@ -429,7 +427,7 @@ class CompiledTrainer:
     def _columns(self, indices: Sequence[int], with_target: bool) -> list[list[float]]:
         columns = [[self.X[i][j] for i in indices] for j in range(self.nin)]
         if with_target:
-            columns.append([_target_number(self.y[i]) for i in indices])
+            columns.append([target_number(self.y[i]) for i in indices])
         return columns
 
     @property
@@ -441,7 +439,7 @@ class CompiledTrainer:
 
     def key_of(self, i: int) -> Any:
         """Which traced graph sample ``i`` trains on."""
-        return _target_key(self.y[i]) if self.by_target else None
+        return target_key(self.y[i]) if self.by_target else None
 
     def sample_values(self) -> tuple[list[list[float]], list[float]]:
         """The compiled code's outputs and loss for every sample (forward only)."""
@@ -449,7 +447,7 @@ class CompiledTrainer:
         outputs = [list(map(float, graph.values(*columns, backend=self.backend))) for graph in self.outputs]
         losses = [0.0] * len(self.X)
         for key, graph in self.losses.items():
-            indices = [i for i in range(len(self.X)) if key is None or _target_key(self.y[i]) == key]
+            indices = [i for i in range(len(self.X)) if key is None or target_key(self.y[i]) == key]
             values = graph.values(*self._columns(indices, with_target=key is None), backend=self.backend)
             for i, v in zip(indices, values):
                 losses[i] = float(v)
@@ -461,7 +459,7 @@ class CompiledTrainer:
         zero_grad(self.params)
         total = 0.0
         for key, graph in self.losses.items():
-            indices = batch if key is None else [i for i in batch if _target_key(self.y[i]) == key]
+            indices = batch if key is None else [i for i in batch if target_key(self.y[i]) == key]
             if indices:
                 columns = self._columns(indices, with_target=key is None)
                 total += graph.batch_backward_into(*columns, reduce="sum", backend=self.backend)
@@ -471,15 +469,6 @@ class CompiledTrainer:
         outputs = [list(map(float, graph.values(*columns, backend=self.backend))) for graph in self.outputs]
         predictions: list[Any] = outputs[0] if self.n_outputs == 1 else [list(row) for row in zip(*outputs)]
         return total / len(batch), predictions
-
-
-def targets_are_classes(info: Any, y: Sequence[Any]) -> bool:
-    """Whether compiled training bakes each target into its own graph (class
-    labels: known classification losses, or targets that are not numbers) or
-    passes it as an argument (a regression target)."""
-    if info is not None:
-        return bool(info.output != "value")
-    return not all(isinstance(t, (numbers.Real, Value)) for t in y)
 
 
 def prove_every_sample(trainer: Any, engine: Evaluation) -> None:
@@ -527,25 +516,6 @@ def _row(x: Any) -> Sequence[Any]:
 
 def _outputs(out: Any) -> list[Any]:
     return out if isinstance(out, list) else [out]
-
-
-def _target_key(t: Any) -> Any:
-    """Targets that are equal numbers share a compiled graph (1 and 1.0 alike)."""
-    if isinstance(t, Value):
-        return t.data
-    if isinstance(t, numbers.Real):
-        return float(t)
-    return repr(t)
-
-
-def _target_number(t: Any) -> float:
-    if isinstance(t, Value):
-        return t.data
-    if not isinstance(t, numbers.Real):
-        raise WrongTypeError(
-            f"fit(compile=True): a regression target must be a number, got {type(t).__name__}"
-        )
-    return float(t)
 
 
 def _show(bar: Any, history: History) -> None:

@@ -17,14 +17,8 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import GraphTooLargeError, Value, sum_values
-from autograd.drawing import (
-    MAX_LONG_EDGE_STEPS,
-    GraphvizTimeoutError,
-    estimate_layout,
-    render,
-    save_graph,
-    to_dot,
-)
+from autograd.drawing import GraphvizTimeoutError, estimate_layout, render, save_graph, to_dot
+from autograd.rendering import MAX_LONG_EDGE_STEPS
 
 
 def sum_of_sines(k: int) -> Value:

@@ -26,8 +26,8 @@ PACKAGES = ("autograd", "nn")
 # (module, the raised name) -> why it may be something else
 ALLOWED = {
     ("autograd", "AttributeError"): "module __getattr__: Python's attribute protocol needs AttributeError",
-    ("autograd.compiling", "_OutsideDomain"): "raised by generated code, turned into a DomainError",
-    ("autograd.compiling", "_NotFinite"): "raised by generated code, turned into a DomainError",
+    ("autograd.generated", "OutsideDomain"): "raised by generated code, turned into a DomainError",
+    ("autograd.generated", "NotFinite"): "raised by generated code, turned into a DomainError",
     ("autograd.compiling", "self._explain"): "returns a DomainError, or the caught exception itself",
 }
 

@@ -1,5 +1,5 @@
 """``Value`` itself: what it accepts, what a node records, operators with numbers on
-either side, comparisons, and careful numerics (stable sigmoid and tanh,
+either side, comparisons, and the numerics the engine promises (stable sigmoid and tanh,
 the derivative chosen at the kinks)."""
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ def test_float_and_format():
     assert "'*'" in repr(v * 2)
 
 
-# -- careful numerics --------------------------------------------------------------
+# -- numerics the engine promises -------------------------------------------------
 
 
 def test_sigmoid_saturates_without_overflow():
