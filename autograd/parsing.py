@@ -231,6 +231,20 @@ class Source:
     def refuse(self, what: str, node: ast.AST) -> ParseError:
         return ParseError(f"{what}: `{self.piece(node)}` at {self.where_node(node)}")
 
+    def refuse_operator(self, what: str, node: ast.BinOp) -> ParseError:
+        """:meth:`refuse` for a binary operator, at the column of the operator itself
+        (``3*x^2`` points at the ``^``, not at the ``3`` where the expression starts)
+        and quotes the operator alone."""
+        symbol = _OPERATOR_SYMBOLS[type(node.op)].encode("utf-8")
+        line = getattr(node.left, "end_lineno", None) or 1
+        start = getattr(node.left, "end_col_offset", None) or 0
+        text = self.lines[line - 1].encode("utf-8") if 0 < line <= len(self.lines) else b""
+        found = text.find(symbol, start)
+        if line != getattr(node.right, "lineno", line) or found < 0:
+            return self.refuse(what, node)  # the operator is on another line: point at the expression
+        column = len(text[:found].decode("utf-8", errors="ignore")) + 1
+        return ParseError(f"{what}: `{symbol.decode('utf-8')}` at {self.where(line, column)}")
+
     # -- reading ----------------------------------------------------------------
 
     def checked_tree(self, *, dotted_names: bool = False) -> CheckedTree:
@@ -347,9 +361,11 @@ class CheckedTree:
             return []
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.BitXor):
-                raise source.refuse("the operator `^` is not a power here (as in Python); write `**`", node)
+                raise source.refuse_operator(
+                    "this operator is not a power here (as in Python; write `**` for a power)", node
+                )
             if type(node.op) not in _BINARY:
-                raise source.refuse(f"the operator `{_OPERATOR_SYMBOLS[type(node.op)]}` is not allowed", node)
+                raise source.refuse_operator("this operator is not allowed", node)
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp):
             if type(node.op) not in _UNARY:
