@@ -323,9 +323,15 @@ class Counterexample:
     """None where the formula itself cannot be computed"""
     kinks: tuple[str, ...] = ()
     """the nodes whose piecewise rule takes another branch there than at the graph's own point"""
+    formula_values: tuple[tuple[str, float], ...] = ()
+    """the value there of each name the formula uses, in the formula's order
+    (``yhat`` too, not only leaves): what a person needs to redo the formula by hand"""
 
     def __str__(self) -> str:
-        where = ", ".join(f"{name} = {value:.6g}" for name, value in self.leaves)
+        shown = {name for name, _ in self.formula_values}
+        first = ", ".join(f"{name} = {value:.6g}" for name, value in self.formula_values)
+        others = ", ".join(f"{name} = {value:.6g}" for name, value in self.leaves if name not in shown)
+        where = f"{first} (other inputs: {others})" if first and others else first or others
         formula = "undefined" if self.formula is None else f"{self.formula:.10g}"
         text = f"counterexample: at {where}: engine {self.engine:.10g}, formula {formula}"
         if self.kinks:
@@ -458,11 +464,18 @@ def check_formula(
         if not row.ok and counterexample is None:
             kinks = tuple(names[node] for node in order if replay.branches(node) != original.branches(node))
             counterexample = Counterexample(
-                tuple((names[leaf], moved[leaf]) for leaf in leaves), engine, value, kinks
+                tuple((names[leaf], moved[leaf]) for leaf in leaves),
+                engine,
+                value,
+                kinks,
+                tuple((name, replay.value(node)) for name, node in named.items()),
             )
     if counterexample is None and not rows[0].ok:
         counterexample = Counterexample(
-            tuple((names[leaf], leaf.data) for leaf in leaves), rows[0].engine, formula_at(lambda n: n.data)
+            tuple((names[leaf], leaf.data) for leaf in leaves),
+            rows[0].engine,
+            formula_at(lambda n: n.data),
+            formula_values=tuple((name, node.data) for name, node in named.items()),
         )
     report = FormulaReport(
         tuple(rows),

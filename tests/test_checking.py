@@ -428,3 +428,23 @@ def test_a_syntax_error_says_it_is_in_the_formula():
     v = build_network()
     with pytest.raises(ParseError, match=r"^in the formula: syntax error"):
         check_formula(v["L"], "w1", "-(y - yhat * h1")
+
+
+def test_a_counterexample_lists_the_formula_names_first() -> None:
+    """A person redoes the formula by hand at the counterexample: the names it uses
+    come first, in its order (ŷ too, which is not a leaf), the other inputs after."""
+    x, w, y = Value(0.5, "x"), Value(-1.0, "w"), Value(1.0, "y")
+    yhat = (w * x).sigmoid()
+    yhat.label = "yhat"
+    loss = 0.5 * (y - yhat) ** 2
+    report = check_formula(loss, "w", "-(y - yhat) * yhat * (1 - yhat)")  # x is missing
+    example = report.counterexample
+    assert example is not None
+    assert [name for name, _ in example.formula_values] == ["y", "yhat"]
+    (yhat_there,) = [v for name, v in example.formula_values if name == "yhat"]
+    moved = dict(example.leaves)
+    assert yhat_there == pytest.approx(1 / (1 + math.exp(-moved["w"] * moved["x"])), rel=1e-12)
+    text = str(example)
+    assert text.startswith("counterexample: at y = ")
+    assert text.index("yhat = ") < text.index("(other inputs: ")
+    assert "x = " in text.split("(other inputs: ", 1)[1]
