@@ -492,7 +492,7 @@ def fold_numbers(expr: Expr) -> Expr:
 # -- simplifying for people ---------------------------------------------------------------
 
 
-def simplify(expr: Expr) -> Expr:
+def simplify(expr: Expr, *, collect: bool = True) -> Expr:
     """The same expression, as a person would write it.
 
     Numbers are folded (``0.5 · 2 · -1`` → ``-1``), factors of 1 and terms of
@@ -502,8 +502,24 @@ def simplify(expr: Expr) -> Expr:
     replaced by its branch. Used for what people read (explanations, steps);
     generated code follows the rule as written, so that its floating-point
     results are the engine's, bit for bit.
+
+    ``collect=False`` keeps equal factors and terms apart (``x · x`` stays
+    ``x · x``, ``x + x`` stays ``x + x``): the name of a node must say which op
+    made it, and ``x²`` would say a power.
     """
-    return fold(flatten_chains(expr), _simplify_node, lambda e: e)  # type: ignore[no-any-return]
+    combine = _simplify_node if collect else _simplify_node_apart
+    return fold(flatten_chains(expr), combine, lambda e: e)  # type: ignore[no-any-return]
+
+
+def _simplify_node_apart(e: Expr, parts: list[Expr]) -> Expr:
+    """:func:`_simplify_node` without gathering equal factors or like terms."""
+    if e.kind == "add":
+        return _sum(parts, collect=False)
+    if e.kind == "sub":
+        return _sum([parts[0], _negate(parts[1])], collect=False)
+    if e.kind == "mul":
+        return _product(parts, collect=False)
+    return _simplify_node(e, parts)
 
 
 def _is_num(e: Expr, value: float | None = None) -> bool:
@@ -579,11 +595,11 @@ MAX_COLLECTED = 200
 """Sums with more terms than this are not searched for like terms (the search is quadratic)."""
 
 
-def _sum(terms: list[Expr]) -> Expr:
+def _sum(terms: list[Expr], *, collect: bool = True) -> Expr:
     flat: list[Expr] = []
     for t in terms:
         flat.extend(t.args if t.kind == "add" else (t,))
-    if len(flat) <= MAX_COLLECTED:
+    if collect and len(flat) <= MAX_COLLECTED:
         flat = _collect_like_terms(flat)
     numbers = [t.args[0] for t in flat if t.kind == "num"]
     if len(numbers) > 1 or (numbers and numbers[0] == 0.0):  # one number, where the first one stood
@@ -631,7 +647,7 @@ def _collect_like_terms(terms: list[Expr]) -> list[Expr]:
     ]
 
 
-def _product(factors: list[Expr]) -> Expr:
+def _product(factors: list[Expr], *, collect: bool = True) -> Expr:
     coefficient = 1.0
     rest: list[Expr] = []
     pending = list(reversed(factors))
@@ -650,7 +666,9 @@ def _product(factors: list[Expr]) -> Expr:
         return num(coefficient) if coefficient == 0.0 else Expr("mul", tuple(factors))
     merged: list[Expr] = []
     for f in rest:  # x · x → x ** 2 (adjacent equal factors only, to keep the order of the rest)
-        if merged and same(merged[-1], f):
+        if not collect:
+            merged.append(f)
+        elif merged and same(merged[-1], f):
             merged[-1] = Expr("pow", (f, num(2.0)))
         elif (
             merged

@@ -242,6 +242,13 @@ class TextWriter(Writer):
         text = short_number(x).replace("-", "−")
         return text, NEG if text.startswith("−") else ATOM
 
+    def node(self, e: Expr, parts: list[Part]) -> Part:
+        if e.kind == "mul" and e.args[0].kind == "div":
+            # a quotient that starts a product is bracketed: (1/ŷ)·ŷ, never 1/ŷ·ŷ,
+            # which many read as 1/(ŷ·ŷ)
+            parts = [(f"({parts[0][0]})", ATOM), *parts[1:]]
+        return super().node(e, parts)
+
     def mul(self, parts: list[Part]) -> Part:
         text = self.wrap(parts[0], MUL)
         previous = parts[0]
@@ -314,6 +321,13 @@ class LatexWriter(Writer):
             text = rf"{mantissa} \times 10^{{{int(exponent)}}}"
             return text, MUL
         return text, NEG if text.startswith("-") else ATOM
+
+    def node(self, e: Expr, parts: list[Part]) -> Part:
+        if e.kind == "mul" and e.args[0].kind == "div":
+            # a quotient that starts a product is bracketed: (1/ŷ)·ŷ, never 1/ŷ·ŷ,
+            # which many read as 1/(ŷ·ŷ)
+            parts = [(f"({parts[0][0]})", ATOM), *parts[1:]]
+        return super().node(e, parts)
 
     def mul(self, parts: list[Part]) -> Part:
         text = self.wrap(parts[0], MUL)

@@ -247,7 +247,7 @@ class Op:
         forward = self.shown(len(names))
         replaced = substitute(forward, {param_key(j): num(p) for j, p in enumerate(params)})
         symbols: dict[Any, str] = {input_key(i): name for i, name in enumerate(names)}
-        return notation.plain_text(simplify(replaced), symbols)
+        return notation.plain_text(simplify(replaced, collect=False), symbols)
 
     def _in_names(self, text: str, names: Sequence[str], params: Sequence[float]) -> str:
         """Domain text with the rule's names replaced by the user's."""
