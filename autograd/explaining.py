@@ -31,7 +31,7 @@ from autograd.errors import ChaingradError, GraphTooLargeError, WrongTypeError
 from autograd.expressions import Expr, num, simplify
 from autograd.graph import reaching, topological_order
 from autograd.limits import check_limit, count_nodes
-from autograd.naming import latex_symbol, node_names, text_symbol
+from autograd.naming import latex_symbol, node_names, operand, text_symbol
 from autograd.notation import formula_text, latex, plain_text
 from autograd.symbols import GraphSymbols
 from autograd.value import Value
@@ -292,22 +292,46 @@ class _Writing:
         self.latex_names = symbols.latex_names()
         self.short = set(symbols.written) - keep  # named by their expression (w1·x1): written out
         self.expandable = (temporaries | self.short) & unlabelled
+        self.through = _distinguishing_temporaries(self.factors)
+        shown.update(self.through.values())
         self.named = sorted(unlabelled & shown - self.short - keep, key=symbols.index.__getitem__)
 
     def symbol(self, node: Value) -> str:
         return self.text_names[node]
 
-    def chain(self, factors: tuple[Factor, ...]) -> list[str]:
-        """``∂L/∂ŷ``, ...; where a node uses the same input twice (``x * x``),
-        which operand the edge enters."""
+    def chain(self, path: int) -> list[str]:
+        """``∂L/∂ŷ``, ... for the path at index ``path``; where a node uses the same
+        input twice (``x * x``), which operand the edge enters; where two paths
+        would read the same (their merged temporaries differ), which node each
+        goes through."""
         parts = []
-        for factor in factors:
+        for k, factor in enumerate(self.factors[path]):
             text = f"∂{self.symbol(factor.node)}/∂{self.symbol(factor.input)}"
-            last, position = factor.edges[-1]
-            if last.inputs.count(factor.input) > 1:
-                text += f" ({_ordinal(position + 1)} operand)"
-            parts.append(text)
+            notes = self._notes(path, k, self.text_names)
+            parts.append(f"{text} ({', '.join(notes)})" if notes else text)
         return parts
+
+    def latex_chain(self, path: int) -> list[str]:
+        """:meth:`chain` in LaTeX."""
+        parts = []
+        for k, factor in enumerate(self.factors[path]):
+            notes = self._notes(path, k, self.latex_names, latex=True)
+            parts.append(factor.latex() + (r"\,\left(" + r",\ ".join(notes) + r"\right)" if notes else ""))
+        return parts
+
+    def _notes(self, path: int, k: int, names: dict[Value, str], latex: bool = False) -> list[str]:
+        factor = self.factors[path][k]
+        notes = []
+        position = _operand_position(factor)
+        if position is not None:
+            notes.append(rf"\text{{{operand(position)}}}" if latex else operand(position))
+        node = self.through.get((path, k))
+        if node is not None:
+            name = names[node]
+            if node in self.short:  # a name in brackets, ∂(log ŷ): the brackets are not needed here
+                name = name.removeprefix(r"\left(").removesuffix(r"\right)") if latex else name[1:-1]
+            notes.append(rf"\text{{through }} {name}" if latex else f"through {name}")
+        return notes
 
     def expression(self, factor: Factor) -> Expr:
         """The factor's local derivative as a formula over the nodes' symbols."""
@@ -327,8 +351,33 @@ class _Writing:
         return lines
 
 
-def _ordinal(n: int) -> str:
-    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+def _distinguishing_temporaries(paths: list[tuple[Factor, ...]]) -> dict[tuple[int, int], Value]:
+    """Paths whose chains would read alike: ``∂L/∂ŷ · ∂ŷ/∂u`` twice, because
+    their first factors merge different unlabelled temporaries (``log ŷ`` and
+    ``1 − ŷ``). For each such factor, the temporary nearest its input that the
+    alike paths do not all share, keyed by (path index, factor index)."""
+    alike: dict[tuple[object, ...], list[int]] = {}
+    for k, factors in enumerate(paths):
+        key = tuple((id(f.node), id(f.input), _operand_position(f)) for f in factors)
+        alike.setdefault(key, []).append(k)
+    through: dict[tuple[int, int], Value] = {}
+    for group in alike.values():
+        if len(group) < 2:
+            continue
+        for i in range(len(paths[group[0]])):
+            temporaries = {k: [node for node, _ in paths[k][i].edges[1:]] for k in group}
+            shared = set.intersection(*(set(nodes) for nodes in temporaries.values()))
+            for k, nodes in temporaries.items():
+                own = [node for node in nodes if node not in shared]
+                if own:
+                    through[(k, i)] = own[-1]
+    return through
+
+
+def _operand_position(factor: Factor) -> int | None:
+    """Which operand the factor's last edge enters, when its node uses the input twice."""
+    last, position = factor.edges[-1]
+    return position if last.inputs.count(factor.input) > 1 else None
 
 
 def _product_of(expressions: list[Expr]) -> Expr:
@@ -430,8 +479,8 @@ class Explanation:
             return f"{lhs} = 1   (the derivative of a value with respect to itself)"
         writing = _Writing(self, every_edge)
         blocks = []
-        for path, factors in zip(self.paths, writing.factors):
-            chain = " · ".join(writing.chain(factors))
+        for k, (path, factors) in enumerate(zip(self.paths, writing.factors)):
+            chain = " · ".join(writing.chain(k))
             symbolic = plain_text(_product_of([writing.expression(f) for f in factors]), writing.text_names)
             numbers = _text_product([f.value for f in factors], digits)
             result = _number(path.product, digits)
@@ -470,8 +519,8 @@ class Explanation:
         writing = _Writing(self, every_edge)
         latex_names = writing.latex_names
         products, formulas, numbers = [], [], []
-        for factors in writing.factors:
-            products.append(r" \cdot ".join(f.latex() for f in factors))
+        for k, factors in enumerate(writing.factors):
+            products.append(r" \cdot ".join(writing.latex_chain(k)))
             formulas.append(latex(_product_of([writing.expression(f) for f in factors]), latex_names))
             numbers.append(_latex_product([f.value for f in factors], digits))
         total = _latex_number(self.total, digits)

@@ -425,8 +425,26 @@ def test_paths_stay_distinguishable_when_merging_would_hide_them() -> None:
     explanation = explain(y, x)
     path_lines = [line for line in str(explanation).splitlines() if line.startswith("  ∂")]
     assert path_lines == [
-        "  ∂y/∂(x²) · ∂(x²)/∂x (1st operand)",
-        "  ∂y/∂(x²) · ∂(x²)/∂x (2nd operand)",
+        "  ∂y/∂(x·x) · ∂(x·x)/∂x (1st operand)",
+        "  ∂y/∂(x·x) · ∂(x·x)/∂x (2nd operand)",
         "  ∂y/∂(sin(x)) · ∂(sin(x))/∂x",
     ]
     assert explanation.total == pytest.approx(2 * 0.5 + math.cos(0.5), rel=1e-12)
+
+
+def test_paths_through_different_temporaries_say_which_they_go_through() -> None:
+    """Cross-entropy reaches ŷ twice, through log(ŷ) and through 1 − ŷ: both chains
+    would read ∂L/∂ŷ · ∂ŷ/∂a, so each names the node it goes through, in text and LaTeX."""
+    x, y = Value(0.4, "x"), Value(0.0, "y")
+    yhat = x.sigmoid()
+    yhat.label = "yhat"
+    loss = -(y * yhat.log() + (1 - y) * (1 - yhat).log())
+    loss.label = "L"
+    explanation = explain(loss, x)
+    path_lines = [line for line in str(explanation).splitlines() if line.startswith("  ∂")]
+    assert path_lines == ["  ∂L/∂ŷ (through log(ŷ)) · ∂ŷ/∂x", "  ∂L/∂ŷ (through 1 − ŷ) · ∂ŷ/∂x"]
+    latex = explanation.latex()
+    assert r"\text{through } \log\left(\hat{y}\right)" in latex
+    assert r"\text{through } 1 - \hat{y}" in latex
+    s = 1 / (1 + math.exp(-0.4))
+    assert explanation.total == pytest.approx(s, rel=1e-12)  # ∂L/∂x = ŷ − y with y = 0
