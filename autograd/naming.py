@@ -4,10 +4,11 @@ A node's name is its label when it has one. A constant that the code wrote
 (the ``2`` in ``x * 2``) is named by its number. An unlabelled output is
 ``f`` (as in f(x)), unless some node is labelled ``f``. Any other unlabelled
 node that an op made from labelled nodes and numbers, in a few characters, is
-named by what it computes (``w1·x1``, ``x²``, ``y − ŷ``), written from the op
-table's rule. The rest are ``v1``, ``v2``, ... numbered in topological order
-without gaps (a number that is some node's label is skipped), so the same
-graph always gets the same names.
+named by what it computes (``w1·x1``, ``x·x``, ``y − ŷ``), written from the op
+table's rule with each op kept apart (``x·x`` is a product, ``x²`` a power).
+The rest are ``v1``, ``v2``, ... numbered in topological order without gaps
+(a number that is some node's label is skipped), so the same graph always
+gets the same names.
 """
 
 from __future__ import annotations
@@ -71,19 +72,40 @@ def names_and_expressions(order: Sequence[Value]) -> tuple[dict[Value, str], dic
 def _expression(node: Value, names: dict[Value, str], written: dict[Value, Expr]) -> Expr | None:
     """What ``node`` computes, over labelled inputs, numbers and the inputs
     already named by their expression; None if an input only has a number name."""
+    for v in node.inputs:
+        if not (v.is_constant or v in written or v.label or names.get(v) == OUTPUT_NAME):
+            return None  # a v-numbered input: the name would hide it
+    return computed_as(node, written)
+
+
+def computed_as(node: Value, written: dict[Value, Expr]) -> Expr:
+    """What ``node`` computes from its inputs, written from the op table's rule:
+    numbers written in the code as numbers, inputs named by what they compute
+    as that expression, any other input as its symbol (``var(input)``)."""
     replacements: dict[object, Expr] = {}
     for i, v in enumerate(node.inputs):
         if v.is_constant:
             replacements[input_key(i)] = num(v.data)
         elif v in written:
             replacements[input_key(i)] = written[v]
-        elif v.label or names.get(v) == OUTPUT_NAME:
-            replacements[input_key(i)] = var(v)
         else:
-            return None  # a v-numbered input: the name would hide it
+            replacements[input_key(i)] = var(v)
     replacements.update({param_key(j): num(p) for j, p in enumerate(node.params)})
     replacements[OUT] = var(node)
-    return simplify(substitute(OPS[node.op].shown(len(node.inputs)), replacements))
+    return simplify(substitute(OPS[node.op].shown(len(node.inputs)), replacements), collect=False)
+
+
+def name_symbols(names: dict[Value, str]) -> dict[Value, str]:
+    """Text for the symbols of :func:`computed_as`: each node's name as hand
+    derivations write it (yhat → ŷ; a name with operators in parentheses)."""
+    return _Symbols(names)
+
+
+def operand(position: int) -> str:
+    """``1st operand`` for position 0: which input of a node like ``x * x`` an edge enters."""
+    n = position + 1
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix} operand"
 
 
 class _Symbols(dict):  # type: ignore[type-arg]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import time
 from array import array
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -41,8 +42,9 @@ from autograd.drawing import (
 from autograd.errors import GraphTooLargeError, InvalidArgumentError, WrongTypeError
 from autograd.graph import propagate, start_backward, topological_order
 from autograd.limits import check_limit
-from autograd.naming import names_and_expressions
-from autograd.value import OPS, Value
+from autograd.naming import computed_as, name_symbols, names_and_expressions, operand, text_symbol
+from autograd.notation import plain_text
+from autograd.value import Value
 
 if TYPE_CHECKING:
     import graphviz
@@ -95,6 +97,7 @@ class _Run:
         "log_nodes",
         "names",
         "order",
+        "raw_names",
         "root",
         "start_grads",
         "step_of",
@@ -107,7 +110,11 @@ class _Run:
         self.constants = constants
         names, written = names_and_expressions(order)
         # a node named by what it computes is bracketed where it follows ∂: ∂f/∂(relu(z))
-        self.names = {node: f"({name})" if node in written else name for node, name in names.items()}
+        # and labels are written as in explain and in hand derivations: yhat → ŷ
+        self.names = {
+            node: f"({name})" if node in written else text_symbol(name) for node, name in names.items()
+        }
+        self.raw_names = names
         self.written = written
         self.index = {node: i for i, node in enumerate(order)}
         # which step visits each node (by topological position); a constant that
@@ -187,19 +194,21 @@ class Step:
 
     def _formula(self) -> str:
         """How the node was computed, in its inputs' names, written from the op
-        table's forward rule: ``ŷ = σ(a)``, ``z = w1·x1 + w2·x2 + b``."""
-        node, names = self.node, self._run.names
-        written = OPS[node.op].written([names[v] for v in node.inputs], node.params)
-        if node in self._run.written and written == self.name[1:-1]:  # named by it already: relu(z)
-            return written
+        table's forward rule: ``ŷ = σ(a)``, ``z = w1·x1 + w2·x2 + b``. A node
+        named by what it computes is just that: ``relu(z)``."""
+        node, run = self.node, self._run
+        if node in run.written:
+            return plain_text(run.written[node], name_symbols(run.raw_names))
+        written = plain_text(computed_as(node, run.written), name_symbols(run.raw_names))
         return f"{self.name} = {written}"
 
     def _header(self) -> str:
         where = f"step {self.index + 1}/{self.total}"
         grad = f"{self._d(self.name)} = {_num(self.grad)}"
         if self.is_root:
-            kind = "the output" if not self.is_leaf else "the output (a leaf)"
-            return f"{where}: {self.name} is {kind}; backward starts with {grad}"
+            if self.is_leaf:
+                return f"{where}: {self.name} is the output (a leaf); backward starts with {grad}"
+            return f"{where}: {self._formula()} is the output; backward starts with {grad}"
         if self.is_leaf:
             kind = "parameter" if self.node.is_parameter else "constant" if self.node.is_constant else "input"
             return f"{where}: {self.name} is a leaf ({kind}); {grad} is final"
@@ -209,10 +218,13 @@ class Step:
         """One line of arithmetic per input edge."""
         lines = []
         upstream = self._d(self.name)
-        for edge in self.edges:
+        uses = Counter(self.node.inputs)
+        for position, edge in enumerate(self.edges):
             if edge.input.is_constant and not self._run.constants:
                 continue  # the gradient of a number written in the code: nobody needs it
             chain = f"{upstream} · ∂{self.name}/∂{edge.name}"
+            if uses[edge.input] > 1:  # x * x: say which operand this edge enters
+                chain += f" ({operand(position)})"
             numbers = f"{_num(self.grad)} × {_factor(edge.local)} = {_num(edge.contribution)}"
             if edge.added:
                 lines.append(f"{self._d(edge.name)} += {chain} = {numbers} → total {_num(edge.grad_after)}")

@@ -86,3 +86,15 @@ def test_every_commented_print_shows_its_output(section_and_output):
         verdict = shown.split(",")[0] if shown.startswith(("True,", "False,")) else shown
         assert any(same_up_to_shown_digits(verdict, line) for line in printed), (shown, printed)
     assert any(line.startswith("counterexample: at x = ") for line in printed)
+
+
+def test_the_stepping_example_is_what_backward_steps_prints(section_and_output):
+    """The API tour quotes a step of backward through the "Ten lines" neuron."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    (row,) = [line for line in readme.splitlines() if line.startswith("| `backward_steps(")]
+    header, edge = re.findall(r"`(step \d+/\d+: [^`]*)` then `([^`]*)`", row)[0]
+    section, _ = section_and_output
+    setup = blocks(section, "python")[0].split("L.backward()")[0]
+    printed = run_script(setup + "import autograd\nfor s in autograd.backward_steps(L): print(s)\n")
+    at = printed.index(header)
+    assert printed[at + 1].strip() == edge

@@ -248,9 +248,41 @@ def test_an_input_used_twice_shows_both_edges():
     y.label = "y"
     (first,) = [s for s in backward_steps(y) if s.node is y]
     assert [line.strip() for line in str(first).splitlines()[1:]] == [
-        "∂y/∂x = ∂y/∂y · ∂y/∂x = 1 × 3 = 3",
-        "∂y/∂x += ∂y/∂y · ∂y/∂x = 1 × 3 = 3 → total 6",  # d(x²)/dx = 2x
+        "∂y/∂x = ∂y/∂y · ∂y/∂x (1st operand) = 1 × 3 = 3",
+        "∂y/∂x += ∂y/∂y · ∂y/∂x (2nd operand) = 1 × 3 = 3 → total 6",  # d(x²)/dx = 2x
     ]
+
+
+def test_the_operands_of_a_quotient_of_an_input_by_itself_differ():
+    """x / x: the edge into the numerator carries 1/x, the one into the
+    denominator −x/x², and the step says which is which."""
+    x = Value(2.0, "x")
+    q = x / x
+    q.label = "q"
+    (first,) = [s for s in backward_steps(q) if s.node is q]
+    lines = [line.strip() for line in str(first).splitlines()[1:]]
+    assert lines == [
+        "∂q/∂x = ∂q/∂q · ∂q/∂x (1st operand) = 1 × 0.5 = 0.5",
+        "∂q/∂x += ∂q/∂q · ∂q/∂x (2nd operand) = 1 × (-0.5) = -0.5 → total 0",
+    ]
+
+
+def test_each_step_writes_how_its_node_was_computed():
+    """The output's step says what it computes, a node named by what it computes
+    is written once (no ``log(1 − ŷ) = log((1 − ŷ))``), and labels are written
+    as by hand (yhat → ŷ)."""
+    x, y = Value(0.4, "x"), Value(1.0, "y")
+    yhat = x.sigmoid()
+    yhat.label = "yhat"
+    loss = -(y * yhat.log() + (1 - y) * (1 - yhat).log())
+    loss.label = "L"
+    headers = [str(step).splitlines()[0] for step in backward_steps(loss)]
+    assert headers[0] == "step 1/11: L = −v2 is the output; backward starts with ∂L/∂L = 1"
+    assert "step 2/11: v2 = y·log(ŷ) + v1; ∂L/∂v2 = -1 is complete, pass it to the inputs:" in headers
+    assert "step 3/11: v1 = (1 − y)·log(1 − ŷ); ∂L/∂v1 = -1 is complete, pass it to the inputs:" in headers
+    assert any(h.startswith("step 4/11: log(1 − ŷ); ∂L/∂(log(1 − ŷ)) = ") for h in headers)
+    assert any(h.startswith("step 9/11: ŷ = σ(x); ∂L/∂ŷ = ") for h in headers)
+    assert not any("yhat" in h or "((" in h for h in headers)
 
 
 def hand_network(y_target: float = 1.0):
