@@ -232,22 +232,8 @@ _COMPARISON_TEXT = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "=", "!=
 _FUNCTION_TEXT = {"sigmoid": "σ"}
 
 
-class TextWriter(Writer):
-    """Text as a person writes it: ``−(y − ŷ)·ŷ(1 − ŷ)·w1``, ``x²``, ``σ(z)``."""
-
-    times = "·"
-    minus = " − "
-
-    def number(self, x: float) -> Part:
-        text = short_number(x).replace("-", "−")
-        return text, NEG if text.startswith("−") else ATOM
-
-    def node(self, e: Expr, parts: list[Part]) -> Part:
-        if e.kind == "mul" and e.args[0].kind == "div":
-            # a quotient that starts a product is bracketed: (1/ŷ)·ŷ, never 1/ŷ·ŷ,
-            # which many read as 1/(ŷ·ŷ)
-            parts = [(f"({parts[0][0]})", ATOM), *parts[1:]]
-        return super().node(e, parts)
+class _HandWriter(Writer):
+    """What text and LaTeX share: products written as by hand."""
 
     def mul(self, parts: list[Part]) -> Part:
         text = self.wrap(parts[0], MUL)
@@ -259,6 +245,24 @@ class TextWriter(Writer):
             text += ("" if juxtapose else self.times) + written
             previous = part
         return text, MUL
+
+
+class TextWriter(_HandWriter):
+    """Text as a person writes it: ``−(y − ŷ)·ŷ(1 − ŷ)·w1``, ``x²``, ``σ(z)``."""
+
+    times = "·"
+    minus = " − "
+
+    def node(self, e: Expr, parts: list[Part]) -> Part:
+        if e.kind == "mul" and e.args[0].kind == "div":
+            # a quotient that starts a product is bracketed: (1/ŷ)·ŷ, never 1/ŷ·ŷ,
+            # which many read as 1/(ŷ·ŷ); LaTeX's fraction bar needs no brackets
+            parts = [(f"({parts[0][0]})", ATOM), *parts[1:]]
+        return super().node(e, parts)
+
+    def number(self, x: float) -> Part:
+        text = short_number(x).replace("-", "−")
+        return text, NEG if text.startswith("−") else ATOM
 
     def div(self, a: Part, b: Part) -> Part:
         return f"{self.wrap(a, MUL)}/{self.wrap(b, POW)}", MUL
@@ -308,7 +312,7 @@ _LATEX_FUNCTIONS = {
 _LATEX_COMPARISONS = {">": ">", ">=": r"\geq", "<": "<", "<=": r"\leq", "==": "=", "!=": r"\neq"}
 
 
-class LatexWriter(Writer):
+class LatexWriter(_HandWriter):
     """LaTeX math (without ``$``): ``\\hat{y}\\left(1 - \\hat{y}\\right)``, ``\\frac{a}{b}``."""
 
     times = r" \cdot "
@@ -321,23 +325,6 @@ class LatexWriter(Writer):
             text = rf"{mantissa} \times 10^{{{int(exponent)}}}"
             return text, MUL
         return text, NEG if text.startswith("-") else ATOM
-
-    def node(self, e: Expr, parts: list[Part]) -> Part:
-        if e.kind == "mul" and e.args[0].kind == "div":
-            # a quotient that starts a product is bracketed: (1/ŷ)·ŷ, never 1/ŷ·ŷ,
-            # which many read as 1/(ŷ·ŷ)
-            parts = [(f"({parts[0][0]})", ATOM), *parts[1:]]
-        return super().node(e, parts)
-
-    def mul(self, parts: list[Part]) -> Part:
-        text = self.wrap(parts[0], MUL)
-        previous = parts[0]
-        for part in parts[1:]:
-            written = self.wrap(part, MUL + 1)
-            juxtapose = previous[1] == ATOM and not _is_numeric(previous[0]) and part[1] == ADD
-            text += ("" if juxtapose else self.times) + written
-            previous = part
-        return text, MUL
 
     def div(self, a: Part, b: Part) -> Part:
         return rf"\frac{{{a[0]}}}{{{b[0]}}}", ATOM

@@ -448,3 +448,18 @@ def test_paths_through_different_temporaries_say_which_they_go_through() -> None
     assert r"\text{through } 1 - \hat{y}" in latex
     s = 1 / (1 + math.exp(-0.4))
     assert explanation.total == pytest.approx(s, rel=1e-12)  # ∂L/∂x = ŷ − y with y = 0
+
+
+def test_a_quotient_that_starts_a_product_is_bracketed_in_text_only() -> None:
+    """−(1/ŷ)·ŷ(1 − ŷ): without brackets 1/ŷ·ŷ reads as 1/(ŷ·ŷ) to many; a LaTeX
+    fraction bar is unambiguous and gets none."""
+    u = Value(0.3, "u")
+    yhat = u.sigmoid()
+    yhat.label = "yhat"
+    loss = -yhat.log()
+    loss.label = "L"
+    explanation = explain(loss, u)
+    assert str(explanation).splitlines()[1].strip() == "= −(1/ŷ)·ŷ(1 − ŷ)"
+    latex = explanation.latex()
+    assert r"-\frac{1}{\hat{y}} \cdot \hat{y}\left(1 - \hat{y}\right)" in latex
+    assert r"(\frac" not in latex and r"\left(\frac" not in latex
