@@ -7,7 +7,7 @@ Shared by the value graph (:mod:`autograd.drawing`) and the neuron view
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any
 
 from autograd.errors import GraphTooLargeError, InvalidArgumentError, WrongTypeError
@@ -158,3 +158,17 @@ __all__ = [
     "refuse_if_too_large",
     "role_of",
 ]
+
+
+def highlighted_nodes(highlight: Any, nodes: Container[Value]) -> set[Value]:
+    """The nodes a drawing's ``highlight=`` names (a Value or several), each
+    checked to be a Value of the graph drawn (``nodes``)."""
+    if highlight is None:
+        return set()
+    values = [highlight] if isinstance(highlight, Value) else list(highlight)
+    for v in values:
+        if not isinstance(v, Value):
+            raise WrongTypeError(f"highlight takes a Value or a list of Values, got {type(v).__name__}")
+        if v not in nodes:
+            raise InvalidArgumentError(f"highlight: {v!r} is not part of this graph")
+    return set(values)

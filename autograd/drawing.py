@@ -42,6 +42,7 @@ from autograd.dot_text import (
     RANKDIRS,
     check_max_nodes,
     format_number,
+    highlighted_nodes,
     html_text,
     op_title,
     quoted,
@@ -138,18 +139,6 @@ def _check_root(root: Any, who: str) -> Value:
     if not isinstance(root, Value):
         raise WrongTypeError(f"{who} needs a Value (the output of a computation), got {type(root).__name__}")
     return root
-
-
-def _highlighted(highlight: Any, index: dict[Value, int]) -> set[Value]:
-    if highlight is None:
-        return set()
-    values = [highlight] if isinstance(highlight, Value) else list(highlight)
-    for v in values:
-        if not isinstance(v, Value):
-            raise WrongTypeError(f"highlight takes a Value or a list of Values, got {type(v).__name__}")
-        if v not in index:
-            raise InvalidArgumentError(f"highlight: {v!r} is not part of this graph")
-    return set(values)
 
 
 def _scope(label: str) -> tuple[str, ...]:
@@ -252,7 +241,7 @@ def _dot_lines(
     refuse_if_too_large(len(order), max_nodes, hints=_smaller_views(order, cluster))
     index = {node: i for i, node in enumerate(order)}
     names = node_names(order)
-    marked = _highlighted(highlight, index)
+    marked = highlighted_nodes(highlight, index)
 
     grads: dict[Value, float] | None = None
     if step is not None:

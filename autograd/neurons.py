@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from autograd.dot_text import (
     CLUSTER_COLOUR,
@@ -40,6 +39,7 @@ from autograd.dot_text import (
     HIGHLIGHT_COLOUR,
     RANKDIRS,
     format_number,
+    highlighted_nodes,
     html_text,
     op_title,
     quoted,
@@ -326,18 +326,6 @@ def _weight_colour(w: float) -> str:
     return POSITIVE_COLOUR if w > 0 else NEGATIVE_COLOUR if w < 0 else ZERO_COLOUR
 
 
-def _marked(highlight: Any, order_set: set[Value]) -> set[Value]:
-    if highlight is None:
-        return set()
-    values = [highlight] if isinstance(highlight, Value) else list(highlight)
-    for v in values:
-        if not isinstance(v, Value):
-            raise WrongTypeError(f"highlight takes a Value or a list of Values, got {type(v).__name__}")
-        if v not in order_set:
-            raise InvalidArgumentError(f"highlight: {v!r} is not part of this graph")
-    return set(values)
-
-
 def neuron_dot_lines(
     root: Value,
     *,
@@ -356,7 +344,7 @@ def neuron_dot_lines(
     network = read_network(root)
     order = topological_order(root)
     names = node_names(order)
-    marked = _marked(highlight, set(order))
+    marked = highlighted_nodes(highlight, set(order))
     drawn = len(network.inputs) + len(network.neurons) + len(network.tail_inputs)
     drawn += 0 if network.root_neuron is not None else 1
     refuse_if_too_large(drawn, max_nodes, 'draw(view="neurons")', what="nodes")
