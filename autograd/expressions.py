@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from autograd.errors import ChaingradError
@@ -256,9 +256,8 @@ def fold(expr: Expr, combine: Callable[[Expr, list[Any]], Any], leaf: Callable[[
     return done[id(expr)]
 
 
-def variables(expr: Expr) -> set[Any]:
-    """The keys of every ``var`` in the tree."""
-    found: set[Any] = set()
+def subexpressions(expr: Expr) -> Iterator[Expr]:
+    """Every distinct node of the tree (a shared sub-expression once), without recursion."""
     stack = [expr]
     seen: set[int] = set()
     while stack:
@@ -266,22 +265,18 @@ def variables(expr: Expr) -> set[Any]:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if node.kind == "var":
-            found.add(node.args[0])
+        yield node
         stack.extend(children(node))
-    return found
+
+
+def variables(expr: Expr) -> set[Any]:
+    """The keys of every ``var`` in the tree."""
+    return {node.args[0] for node in subexpressions(expr) if node.kind == "var"}
 
 
 def function_names(expr: Expr) -> set[str]:
     """The names of every function the tree calls."""
-    found: set[str] = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if node.kind == "call":
-            found.add(node.args[0])
-        stack.extend(children(node))
-    return found
+    return {node.args[0] for node in subexpressions(expr) if node.kind == "call"}
 
 
 def depth(expr: Expr) -> int:

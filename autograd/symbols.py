@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from autograd.expressions import Expr, fold, num, substitute, var
+from autograd.expressions import Expr, fold, num, substitute, var, variables
 from autograd.naming import latex_symbol, names_and_expressions, text_symbol
 from autograd.notation import latex
 from autograd.rules import OUT, input_key, param_key
@@ -67,7 +67,7 @@ class GraphSymbols:
         :data:`MAX_EXPANSION`."""
         allowed = {node for node in expandable if node.inputs}
         needed: set[Value] = set()
-        stack = [key for key in _symbols(expr) if key in allowed]
+        stack = [key for key in variables(expr) if key in allowed]
         while stack:
             node = stack.pop()
             if node not in needed:
@@ -118,17 +118,6 @@ class GraphSymbols:
             if (node.label and counts[name] == 1) or not node.label
         }
         return {node: name for node, name in usable.items() if _USABLE.match(name)}
-
-
-def _symbols(expr: Expr) -> set[Any]:
-    found: set[Any] = set()
-    stack = [expr]
-    while stack:
-        e = stack.pop()
-        if e.kind == "var":
-            found.add(e.args[0])
-        stack.extend(a for a in e.args if isinstance(a, Expr))
-    return found
 
 
 def _size(expr: Expr) -> int:
