@@ -4,6 +4,7 @@ runs with a timeout, in its own process group, killed on timeout or Ctrl-C."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -80,7 +81,7 @@ def test_label_text_beyond_the_limit_is_refused() -> None:
 
 FAKE_DOT = """#!{python}
 import os, resource, subprocess, sys, time
-helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+helper = subprocess.Popen([{sleep!r}, "600"])  # a child that outlives dot unless its group is stopped
 soft, _ = resource.getrlimit(resource.RLIMIT_CPU)
 with open(os.environ["FAKE_DOT_REPORT"] + ".part", "w") as report:
     report.write(f"{{os.getpid()}} {{helper.pid}} {{os.getpgid(0)}} {{soft}}")
@@ -96,7 +97,7 @@ def stuck_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "bin"
     folder.mkdir()
     program = folder / "dot"
-    program.write_text(FAKE_DOT.format(python=sys.executable))
+    program.write_text(FAKE_DOT.format(python=sys.executable, sleep=shutil.which("sleep")))
     program.chmod(0o755)
     monkeypatch.setenv("PATH", str(folder))
     report = tmp_path / "report"
@@ -116,7 +117,7 @@ def alive(pid: int) -> bool:
 
 
 def processes_of(report: Path) -> tuple[int, int, int, int]:
-    for _ in range(100):
+    for _ in range(600):  # up to 30 s: the fake dot is a Python start-up, slow on a loaded machine
         if report.exists():
             break
         time.sleep(0.05)
@@ -148,13 +149,22 @@ def test_dot_is_stopped_when_the_call_is_interrupted(stuck_dot: Path) -> None:
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("interrupt_main reaches only the main thread")
     main = threading.main_thread().ident
-    timer = threading.Timer(1.5, signal.pthread_kill, (main, signal.SIGINT))  # Ctrl-C, as a real signal
-    timer.start()
+    stop = threading.Event()
+
+    def press_ctrl_c_once_dot_runs() -> None:  # not at a fixed time: a loaded machine starts dot late
+        while not stop.is_set() and not stuck_dot.exists():
+            time.sleep(0.05)
+        if not stop.is_set():
+            signal.pthread_kill(main, signal.SIGINT)  # Ctrl-C, as a real signal
+
+    presser = threading.Thread(target=press_ctrl_c_once_dot_runs, daemon=True)
+    presser.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             render(to_dot(Value(1.0, "x") * 2), "svg", timeout=60)
     finally:
-        timer.cancel()
+        stop.set()
+        presser.join()
     pid, helper, _, _ = processes_of(stuck_dot)
     assert wait_until_dead(pid, helper)
 

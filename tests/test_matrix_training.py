@@ -222,8 +222,10 @@ def test_models_that_are_not_layers_train_on_the_per_edge_form(matrix_used):
 def test_the_same_training_as_pytorch_from_the_same_weights():
     """fit(compile=True) in matrix form and the PyTorch loop a user would write
     (float64, full batch, Adam, BCE with logits) learn the same model."""
-    from torch_or_skip import torch
+    from torch_or_skip import HAVE_TORCH, REASON, torch
 
+    if not HAVE_TORCH:
+        pytest.skip(REASON)
     X, y = nn.datasets.moons(60, noise=0.1, seed=0)
     model = nn.MLP(2, [8, 8, 1], activation="tanh", init="xavier_uniform", seed=0)
     twin = model.to_torch()
