@@ -157,6 +157,9 @@ def test_dot_is_stopped_when_the_call_is_interrupted(stuck_dot: Path) -> None:
         if not stop.is_set():
             signal.pthread_kill(main, signal.SIGINT)  # Ctrl-C, as a real signal
 
+    # Python turns SIGINT into KeyboardInterrupt only if SIGINT was not ignored when it
+    # started, and a shell ignores it for commands run in the background (`pytest &`)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     presser = threading.Thread(target=press_ctrl_c_once_dot_runs, daemon=True)
     presser.start()
     try:
@@ -165,6 +168,7 @@ def test_dot_is_stopped_when_the_call_is_interrupted(stuck_dot: Path) -> None:
     finally:
         stop.set()
         presser.join()
+        signal.signal(signal.SIGINT, previous)
     pid, helper, _, _ = processes_of(stuck_dot)
     assert wait_until_dead(pid, helper)
 
