@@ -489,11 +489,6 @@ class CompiledGraph:
 
     # -- checking against the engine -------------------------------------------------
 
-    def check_shape(self, *args: Any) -> None:
-        """Raise :class:`TraceMismatchError` if ``f`` builds a graph of another
-        shape for these inputs: the part of :meth:`check` that needs no gradients."""
-        self._retrace(self._float_args(args))
-
     def _engine(self, xs: Sequence[float]) -> CompiledResult:
         """Run f on the engine again, after checking it builds the same graph."""
         leaves, out = self._retrace(xs)

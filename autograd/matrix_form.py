@@ -30,7 +30,7 @@ from typing import Any
 from autograd.codegen import Variant
 from autograd.errors import InvalidArgumentError
 from autograd.generated import CompiledResult, build, numpy_module, numpy_namespace
-from autograd.matrix_code import layer_array_names, write_matrix_code
+from autograd.matrix_code import write_matrix_code
 from autograd.matrix_plan import Layer, Plan, find_layers
 from autograd.tracing import shape_difference, trace
 from autograd.value import Value
@@ -152,10 +152,6 @@ class MatrixForm:
             + [f"{layer.size} {layer.activation or 'linear'}" for layer in self.layers]
         )
         return f"MatrixForm({len(self.layers)} layers: {shape}; print(.source) to read it)"
-
-    def array_names(self) -> list[str]:
-        """W1, b1, (alpha1,) W2, ...: the names of :attr:`slots`' arrays in the code."""
-        return layer_array_names(self.layers)
 
     def function(self, arg_grads: bool) -> Callable[..., Any]:
         """The generated function (built on first use); with ``arg_grads`` it also

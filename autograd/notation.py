@@ -360,10 +360,4 @@ def latex(expr: Expr, names: Mapping[Any, str]) -> str:
     return LatexWriter(names).write(expr)
 
 
-WRITERS: dict[str, Callable[[Expr, Mapping[Any, str]], str]] = {
-    "text": plain_text,
-    "latex": latex,
-    "formula": formula_text,
-}
-
 __all__ = ["formula_text", "latex", "plain_text", "python_code", "short_number"]
