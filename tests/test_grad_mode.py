@@ -195,18 +195,15 @@ def test_two_threads_fit_their_own_models():
     X, y = nn.datasets.moons(40, noise=0.1, seed=0)
     results = {}
 
-    def train(seed: int) -> None:
+    def fitted_losses(seed: int) -> list[float]:
         model = nn.MLP(2, [4, 1], activation="tanh", seed=seed)
-        history = nn.fit(
-            model,
-            X,
-            y,
-            "binary_cross_entropy_with_logits",
-            nn.Adam(model.parameters(), lr=0.05),
-            epochs=15,
-            progress=False,
-        )
-        results[seed] = history.loss
+        optimizer = nn.Adam(model.parameters(), lr=0.05)
+        loss = "binary_cross_entropy_with_logits"
+        history = nn.fit(model, X, y, loss, optimizer, epochs=15, progress=False)
+        return history.loss
+
+    def train(seed: int) -> None:
+        results[seed] = fitted_losses(seed)
 
     threads = [threading.Thread(target=train, args=(seed,)) for seed in (0, 1)]
     for t in threads:
@@ -214,14 +211,4 @@ def test_two_threads_fit_their_own_models():
     for t in threads:
         t.join(60)
     for seed in (0, 1):
-        alone = nn.MLP(2, [4, 1], activation="tanh", seed=seed)
-        expected = nn.fit(
-            alone,
-            X,
-            y,
-            "binary_cross_entropy_with_logits",
-            nn.Adam(alone.parameters(), lr=0.05),
-            epochs=15,
-            progress=False,
-        ).loss
-        assert results[seed] == expected
+        assert results[seed] == fitted_losses(seed)  # the same as trained alone

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from spies import CountingSGD
 
 import nn
 import nn.matrix_training
@@ -120,18 +121,6 @@ def test_regression_models_and_probability_outputs(matrix_used):
         ]
         _assert_same_training(*runs)
     assert matrix_used == [True] * len(cases)
-
-
-class CountingSGD(nn.SGD):
-    """An optimizer of the user's own: its step must run at every update."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.calls = 0
-
-    def step(self):
-        self.calls += 1
-        super().step()
 
 
 def test_an_optimizer_of_ones_own_keeps_its_step(matrix_used):

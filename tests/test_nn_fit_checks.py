@@ -10,22 +10,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from spies import CountingSGD
 
 import nn
 from autograd import TraceMismatchError, Value
 from autograd.errors import ChaingradError, DataError, DataTypeError
 
 BAD = 39  # the bad sample sits in the 20th mini-batch of 2
-
-
-class CountingSGD(nn.SGD):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.calls = 0
-
-    def step(self) -> None:
-        self.calls += 1
-        super().step()
 
 
 def moons_with(change: Callable[[list, list], None], n: int = 60) -> tuple[list, list]:

@@ -5,22 +5,11 @@ import sys
 import time
 
 import pytest
+from spies import CountingSGD
 
 import nn
 from autograd import Value
 from autograd.errors import ChaingradError
-
-
-class StepCounter(nn.SGD):
-    """An SGD that records every update (a spy)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.calls = 0
-
-    def step(self):
-        self.calls += 1
-        super().step()
 
 
 def test_mlp_learns_the_moons_to_97_percent():
@@ -68,7 +57,7 @@ def test_batch_size_gives_ceil_n_over_k_updates_per_epoch(batch_size, per_epoch)
         sizes.append(len(predictions))
         return nn.hinge(predictions, targets)
 
-    optimizer = StepCounter(model.parameters(), lr=0.01)
+    optimizer = CountingSGD(model.parameters(), lr=0.01)
     history = nn.fit(model, X, y, spy_loss, optimizer, epochs=3, batch_size=batch_size, progress=False)
     assert optimizer.calls == history.updates == 3 * per_epoch
     k = 10 if batch_size is None else min(batch_size, 10)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import browser
 import pytest
+from test_player import expression
 
 import nn
 from autograd import Parameter, Value, backward_steps, save_steps, step_through
@@ -33,17 +34,6 @@ REPO = Path(__file__).resolve().parent.parent
 def chrome():
     with browser.chromium() as driver:
         yield driver
-
-
-def expression() -> Value:
-    x, y = Value(2.0, "x"), Value(-0.5, "y")
-    q = x * y
-    q.label = "q"
-    r = q + x
-    r.label = "r"
-    f = r.sigmoid()
-    f.label = "f"
-    return f
 
 
 def unlabelled() -> Value:
