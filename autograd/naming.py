@@ -155,9 +155,27 @@ def text_symbol(name: str) -> str:
     match = _HAT_TEXT.match(name)
     if match:
         return unicodedata.normalize("NFC", match["base"] + "\u0302") + match["rest"]
-    if any(ch in name for ch in " /·×=+-−*()") and not (name.startswith("(") and name.endswith(")")):
+    if any(ch in name for ch in " /·×=+-−*()") and not _one_bracketed_group(name):
         return f"({name})"
     return name
+
+
+def text_symbols(names: dict[Value, str], written: dict[Value, Expr]) -> dict[Value, str]:
+    """Each node's name as it follows ∂ in text: labels by :func:`text_symbol`
+    (yhat → ŷ), a node named by what it computes always in brackets: ∂f/∂(x²)."""
+    return {node: f"({name})" if node in written else text_symbol(name) for node, name in names.items()}
+
+
+def _one_bracketed_group(name: str) -> bool:
+    """``(a + b)`` is one group in brackets; ``(1 − y)·(b)`` is not."""
+    if not (name.startswith("(") and name.endswith(")")):
+        return False
+    depth = 0
+    for k, ch in enumerate(name):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and k < len(name) - 1:
+            return False  # the first bracket closes before the end
+    return True
 
 
 def latex_symbol(name: str) -> str:

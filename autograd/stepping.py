@@ -42,7 +42,7 @@ from autograd.drawing import (
 from autograd.errors import GraphTooLargeError, InvalidArgumentError, WrongTypeError
 from autograd.graph import propagate, start_backward, topological_order
 from autograd.limits import check_limit
-from autograd.naming import computed_as, name_symbols, names_and_expressions, operand, text_symbol
+from autograd.naming import computed_as, name_symbols, names_and_expressions, operand, text_symbols
 from autograd.notation import plain_text
 from autograd.value import Value
 
@@ -111,9 +111,7 @@ class _Run:
         names, written = names_and_expressions(order)
         # a node named by what it computes is bracketed where it follows ∂: ∂f/∂(relu(z))
         # and labels are written as in explain and in hand derivations: yhat → ŷ
-        self.names = {
-            node: f"({name})" if node in written else text_symbol(name) for node, name in names.items()
-        }
+        self.names = text_symbols(names, written)
         self.raw_names = names
         self.written = written
         self.index = {node: i for i, node in enumerate(order)}

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from autograd.expressions import Expr, fold, num, substitute, var, variables
-from autograd.naming import latex_symbol, names_and_expressions, text_symbol
+from autograd.naming import latex_symbol, names_and_expressions, text_symbols
 from autograd.notation import latex
 from autograd.rules import OUT, input_key, param_key
 from autograd.value import OPS, Value
@@ -92,10 +92,7 @@ class GraphSymbols:
 
     def text_names(self) -> dict[Value, str]:
         """Names as text: ``ŷ`` for yhat, and in brackets a node named by what it computes: ``(w1·x1)``."""
-        return {
-            node: f"({name})" if node in self.written else text_symbol(name)
-            for node, name in self.names.items()
-        }
+        return text_symbols(self.names, self.written)
 
     def latex_names(self) -> dict[Value, str]:
         names = {node: latex_symbol(name) for node, name in self.names.items() if node not in self.written}

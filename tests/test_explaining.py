@@ -463,3 +463,20 @@ def test_a_quotient_that_starts_a_product_is_bracketed_in_text_only() -> None:
     latex = explanation.latex()
     assert r"-\frac{1}{\hat{y}} \cdot \hat{y}\left(1 - \hat{y}\right)" in latex
     assert r"(\frac" not in latex and r"\left(\frac" not in latex
+
+
+@pytest.mark.parametrize(
+    ("label", "written"),
+    [
+        ("yhat", "ŷ"),
+        ("w1", "w1"),
+        ("a+b", "(a+b)"),
+        ("(a + b)", "(a + b)"),  # already one bracketed group
+        ("(1 - y)*(b)", "((1 - y)*(b))"),  # starts and ends with a bracket, but two groups
+    ],
+)
+def test_a_label_with_operators_is_bracketed_after_the_partial(label: str, written: str) -> None:
+    x = Value(2.0, label=label)
+    f = x * 3
+    f.label = "f"
+    assert str(explain(f, x)).startswith(f"∂f/∂{written} = ")
